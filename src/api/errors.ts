@@ -1,0 +1,58 @@
+import { Elysia } from 'elysia'
+import { HubError, type HubErrorCode } from '../hub/errors'
+
+/** The HTTP status for each hub error code: the one place this mapping lives. */
+export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
+  invalid_topic: 400,
+  invalid_selector: 400,
+  invalid_event: 400,
+  invalid_id: 400,
+  id_not_increasing: 409,
+  invalid_last_event_id: 400,
+  invalid_data: 400,
+  invalid_message: 400,
+  malformed_json: 400,
+  empty_body: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_topics: 400,
+  unknown_type: 400,
+  not_found: 404,
+}
+
+/** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
+export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } }
+}
+
+/** First line of an Elysia validation message, without the schema dump it carries. */
+function validationSummary(error: unknown): string {
+  const summary = (error as { all?: { summary?: string; path?: string; message?: string }[] }).all?.[0]
+  if (summary) return `${summary.path ? `${summary.path.replace(/^\//, '')}: ` : ''}${summary.summary ?? summary.message ?? 'invalid value'}`
+  return 'the request does not match the documented schema (see /swagger)'
+}
+
+/** Turns every thrown error into the JSON error body with the right status. Global scope. */
+export const errorHandler = new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, ({ code, error, set }) => {
+  // Errors thrown while parsing a body reach us wrapped in Elysia's ParseError.
+  const hubError = error instanceof HubError ? error : (error as { cause?: unknown }).cause
+  if (hubError instanceof HubError) {
+    set.status = STATUS_BY_CODE[hubError.code]
+    return errorBody(hubError.code, hubError.message)
+  }
+  switch (code) {
+    case 'NOT_FOUND':
+      set.status = 404
+      return errorBody('not_found', 'no such route; the API is documented at /swagger')
+    case 'VALIDATION':
+      set.status = 400
+      return errorBody('invalid_request', validationSummary(error))
+    case 'PARSE':
+      set.status = 400
+      return errorBody('malformed_json', 'the body could not be parsed')
+    default:
+      console.error('herald: unexpected error', error)
+      set.status = 500
+      return errorBody('internal_error', 'the server failed to handle the request; it has been logged')
+  }
+})

@@ -1,0 +1,22 @@
+import { Elysia, t } from 'elysia'
+import { VERSION } from '../config'
+import type { Hub } from '../hub/hub'
+
+const startedAt = Date.now()
+
+/** `GET /healthz` (liveness, cheap) and `GET /stats` (counters for dashboards and leak tests). */
+export function healthApi(hub: Hub, connections: { count(): number }) {
+  return new Elysia({ name: 'herald-health' })
+    .get('/healthz', () => ({ status: 'ok' as const, version: VERSION, uptime: Math.round((Date.now() - startedAt) / 1000) }), {
+      response: t.Object({ status: t.Literal('ok'), version: t.String(), uptime: t.Number({ description: 'seconds since start' }) }),
+      detail: { tags: ['Operations'], summary: 'Liveness: 200 with the version and uptime' },
+    })
+    .get(
+      '/stats',
+      () => {
+        const memory = process.memoryUsage()
+        return { ...hub.stats(), websockets: connections.count(), memory: { rss: memory.rss, heapUsed: memory.heapUsed } }
+      },
+      { detail: { tags: ['Operations'], summary: 'Counters: events published, live subscribers, history size, WebSocket connections, memory' } },
+    )
+}

@@ -1,0 +1,117 @@
+import { Elysia, t } from 'elysia'
+import { HubError } from '../hub/errors'
+import type { PublishInput } from '../hub/event'
+import type { Hub } from '../hub/hub'
+import { readPublishBody } from './body'
+
+const Data = t.Any({
+  description: 'The payload: a string (sent as is) or any JSON value (sent as JSON text). Required.',
+  examples: ['Hello!', { user: 'ada', text: 'hi' }],
+})
+const EventName = t.Optional(t.String({ description: 'SSE event name (default "message"): 1-64 of A-Z a-z 0-9 _ . : -', examples: ['chat'] }))
+const EventIdField = t.Optional(
+  t.String({ description: 'Your own id, `<ms>-<seq>`, newer than every id so far (else 409). Usually left out: Herald assigns one.', examples: ['1764135000000-0'] }),
+)
+
+const TopicBody = t.Object({ data: Data, event: EventName, id: EventIdField }, { examples: [{ data: 'Hello!' }, { data: { text: 'hi' }, event: 'chat' }] })
+
+const BatchItem = t.Object({
+  topic: t.Union([t.String(), t.Array(t.String())], { description: 'One topic, or several (one event each, in order)', examples: ['chat/room-1'] }),
+  data: Data,
+  event: EventName,
+  id: EventIdField,
+})
+
+const Published = t.Object({ id: t.String({ examples: ['1764135000000-0'] }), topic: t.String({ examples: ['chat/room-1'] }) })
+const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) })
+
+const errorResponses = {
+  400: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+}
+
+function asObject(value: unknown, message: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HubError('invalid_message', message)
+  return value as Record<string, unknown>
+}
+
+function expand(item: Record<string, unknown>): PublishInput[] {
+  const topics = Array.isArray(item.topic) ? item.topic : [item.topic]
+  return topics.map((topic) => ({ topic: topic as string, data: item.data, event: item.event as string | undefined, id: item.id as string | undefined }))
+}
+
+/**
+ * The HTTP publish API. Bodies are read by readPublishBody (size limit, JSON / text / form) and
+ * validated by the hub alone, so HTTP and WebSocket publishers get the same error codes; the TypeBox
+ * schemas below only document the bodies in OpenAPI. A batch is all-or-nothing.
+ */
+export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
+  const parse = ({ request }: { request: Request }) => readPublishBody(request, options.maxMessageBytes)
+  return new Elysia({ name: 'herald-publish' })
+    .post(
+      '/topics/*',
+      async ({ params, body }) => {
+        const raw = params['*']
+        const topic = raw.includes('%') ? decodeURIComponent(raw) : raw
+        const fields = asObject(body, 'the body must be a JSON object such as {"data": "Hello!"}')
+        const [event] = await hub.publish([{ ...fields, topic } as PublishInput])
+        return { id: event!.id, topic: event!.topic }
+      },
+      {
+        parse,
+        response: { 200: Published, ...errorResponses },
+        detail: {
+          tags: ['Publish'],
+          summary: 'Publish one event to a topic',
+          description:
+            'The path after /topics/ is the topic (e.g. `/topics/chat/room-1`). Send JSON `{"data": …}`, plain text (the body is the data), or an HTML form with a `data` field. Answers with the id the event was stored under, once every local subscriber has it queued.',
+          requestBody: {
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/TopicPublish' }, example: { data: 'Hello!', event: 'greeting' } },
+              'text/plain': { schema: { type: 'string' }, example: 'Hello!' },
+              'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/TopicPublish' } },
+            },
+          },
+        },
+      },
+    )
+    .post(
+      '/publish',
+      async ({ body }) => {
+        const items = Array.isArray(body) ? body : [body]
+        if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
+        const inputs = items.flatMap((item, index) => expand(asObject(item, `item ${index}: each event must be an object such as {"topic": "news", "data": "Hello!"}`)))
+        const events = await hub.publish(inputs)
+        return { events: events.map(({ id, topic }) => ({ id, topic })) }
+      },
+      {
+        parse,
+        response: { 200: t.Object({ events: t.Array(Published) }), ...errorResponses },
+        detail: {
+          tags: ['Publish'],
+          summary: 'Publish one event, or a batch',
+          description:
+            'One object, or an array of them (a batch: validated as a whole, so one bad item publishes nothing; stored in order). `topic` may be a list: one event per topic. Answers with the ids, in order.',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: { $ref: '#/components/schemas/BatchPublish' },
+                examples: {
+                  one: { value: { topic: 'chat/room-1', data: 'Hello!' } },
+                  batch: { value: [{ topic: 'chat/room-1', data: { text: 'hi' }, event: 'chat' }, { topic: ['news', 'alerts'], data: 'both' }] },
+                },
+              },
+            },
+          },
+        },
+      },
+    )
+}
+
+/** Schemas referenced from the hand-written request bodies above (listed in the OpenAPI components). */
+export const publishSchemas = {
+  TopicPublish: TopicBody,
+  BatchPublish: t.Union([BatchItem, t.Array(BatchItem)]),
+}

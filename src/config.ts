@@ -1,0 +1,147 @@
+/**
+ * The only module that reads argv and the environment. Every option is one row of OPTIONS: its
+ * flag, its env var, its default and its parser; `--help` and the README table are made from it.
+ */
+import pkg from '../package.json' with { type: 'json' }
+
+export const VERSION: string = pkg.version
+
+export interface HeraldOptions {
+  /** TCP port; 0 picks a free one. */
+  port: number
+  /** Interface to listen on. */
+  host: string
+  /** Events kept per topic for resume. */
+  historySize: number
+  /** Topics whose history is kept; past it the least recently published topic's history goes. */
+  historyTopics: number
+  /** Milliseconds between SSE keep-alive comments on a quiet stream (0 = none). */
+  keepAliveMs: number
+  /** Reconnect delay sent to EventSource clients in the `retry:` line, in milliseconds. */
+  retryMs: number
+  /** Largest publish body (HTTP) or message (WebSocket), in bytes. */
+  maxMessageBytes: number
+  /** Events an SSE subscriber may have unread before it is cut (it resumes from its last id). */
+  queueSize: number
+  /** Bytes a WebSocket may have unsent before it is closed as too slow (Bun's backpressureLimit). */
+  wsBackpressureBytes: number
+  /** Most topics (selectors) in one subscription. */
+  maxSubscriptionTopics: number
+}
+
+interface OptionRow<K extends keyof HeraldOptions> {
+  key: K
+  flag: string
+  env: string[]
+  default: HeraldOptions[K]
+  /** How --help shows the default. */
+  shown: string
+  description: string
+  parse: (text: string) => HeraldOptions[K]
+}
+
+/** A bad flag, env var or value: main prints it with a hint and exits with code 2. */
+export class ConfigError extends Error {}
+
+function integer(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text)
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(`expected a whole number from ${min} to ${max}, got "${text}"`)
+    }
+    return value
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** `250ms`, `15s`, `2m`, `1h`; a bare number is milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text)
+  if (!match) throw new ConfigError(`expected a duration such as 500ms, 15s or 2m, got "${text}"`)
+  const value = Math.round(Number(match[1]) * (DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1))
+  if (!Number.isSafeInteger(value) || value > 86_400_000) throw new ConfigError(`duration "${text}" is out of range (at most 24h)`)
+  return value
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 }
+
+/** `65536`, `64kb`, `1mb` (binary units). */
+export function parseSize(text: string): number {
+  const match = /^\s*(\d+)\s*(b|kb|kib|mb|mib)?\s*$/i.exec(text)
+  if (!match) throw new ConfigError(`expected a size such as 65536, 64kb or 1mb, got "${text}"`)
+  const value = Number(match[1]) * (SIZE_UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1)
+  if (value < 1 || value > 64 * 1024 ** 2) throw new ConfigError(`size "${text}" must be from 1 byte to 64mb`)
+  return value
+}
+
+function text(value: string): string {
+  if (value.trim() === '') throw new ConfigError('expected a non-empty value')
+  return value.trim()
+}
+
+function row<K extends keyof HeraldOptions>(r: OptionRow<K>): OptionRow<K> {
+  return r
+}
+
+/** Every option, in --help order. */
+export const OPTIONS = [
+  row({ key: 'port', flag: '--port', env: ['PORT', 'HERALD_PORT'], default: 3000, shown: '3000', description: 'TCP port to listen on (0 = any free port)', parse: integer(0, 65535) }),
+  row({ key: 'host', flag: '--host', env: ['HOST', 'HERALD_HOST'], default: '0.0.0.0', shown: '0.0.0.0', description: 'interface to listen on', parse: text }),
+  row({ key: 'historySize', flag: '--history', env: ['HERALD_HISTORY'], default: 1000, shown: '1000', description: 'events kept per topic for resume (Last-Event-ID)', parse: integer(1, 1_000_000) }),
+  row({ key: 'historyTopics', flag: '--history-topics', env: ['HERALD_HISTORY_TOPICS'], default: 10_000, shown: '10000', description: 'topics whose history is kept (least recently published dropped first)', parse: integer(1, 10_000_000) }),
+  row({ key: 'keepAliveMs', flag: '--keep-alive', env: ['HERALD_KEEP_ALIVE'], default: 15_000, shown: '15s', description: 'keep-alive comment interval on quiet SSE streams (0 = off)', parse: parseDuration }),
+  row({ key: 'retryMs', flag: '--retry', env: ['HERALD_RETRY'], default: 3000, shown: '3s', description: 'reconnect delay sent to EventSource clients (retry:)', parse: parseDuration }),
+  row({ key: 'maxMessageBytes', flag: '--max-message-size', env: ['HERALD_MAX_MESSAGE_SIZE'], default: 65_536, shown: '64kb', description: 'largest publish body or WebSocket message (larger → 413 / error)', parse: parseSize }),
+  row({ key: 'queueSize', flag: '--queue-size', env: ['HERALD_QUEUE_SIZE'], default: 4096, shown: '4096', description: 'unread events an SSE subscriber may hold before it is cut', parse: integer(1, 1_000_000) }),
+  row({ key: 'wsBackpressureBytes', flag: '--ws-backpressure', env: ['HERALD_WS_BACKPRESSURE'], default: 4 * 1024 ** 2, shown: '4mb', description: 'unsent bytes a WebSocket may hold before it is closed as too slow', parse: parseSize }),
+  row({ key: 'maxSubscriptionTopics', flag: '--max-subscription-topics', env: ['HERALD_MAX_SUBSCRIPTION_TOPICS'], default: 64, shown: '64', description: 'most topics one subscription may name', parse: integer(1, 10_000) }),
+] as const
+
+export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions
+
+export type Command = { kind: 'serve'; options: HeraldOptions } | { kind: 'help' } | { kind: 'version' }
+
+/** Reads flags (`--port 8080` or `--port=8080`) over env vars over defaults. Throws ConfigError. */
+export function parseCommandLine(argv: readonly string[], env: Record<string, string | undefined>): Command {
+  const options: Record<string, unknown> = { ...DEFAULTS }
+  for (const option of OPTIONS) {
+    for (const name of option.env) {
+      const value = env[name]
+      if (value === undefined || value === '') continue
+      options[option.key] = withContext(`${name}`, () => option.parse(value))
+      break
+    }
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--help' || arg === '-h') return { kind: 'help' }
+    if (arg === '--version' || arg === '-v') return { kind: 'version' }
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
+    const option = OPTIONS.find((candidate) => candidate.flag === flag)
+    if (!option) throw new ConfigError(`unknown option "${arg}"`)
+    const value = inline ?? argv[++i]
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`)
+    options[option.key] = withContext(flag, () => option.parse(value))
+  }
+  return { kind: 'serve', options: options as unknown as HeraldOptions }
+}
+
+function withContext<T>(where: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    throw new ConfigError(`${where}: ${(error as Error).message}`)
+  }
+}
+
+/** The text `herald --help` prints. */
+export function helpText(): string {
+  const lines = [`Herald ${VERSION}: Server-Sent Events and WebSockets from one topic registry.`, '', 'Usage: herald [options]', '', 'Options (flag, environment variable, default):']
+  for (const option of OPTIONS) {
+    lines.push(`  ${`${option.flag} <value>`.padEnd(34)} ${option.description}`)
+    lines.push(`  ${''.padEnd(34)} env ${option.env.join(' or ')}; default ${option.shown}`)
+  }
+  lines.push(`  ${'--help, -h'.padEnd(34)} show this help`, `  ${'--version, -v'.padEnd(34)} print the version`, '', 'Durations: 500ms, 15s, 2m (a bare number is milliseconds). Sizes: 65536, 64kb, 1mb.')
+  return lines.join('\n')
+}

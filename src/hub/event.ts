@@ -1,0 +1,77 @@
+import { HubError } from './errors'
+import { type EventId, parseEventId } from './id'
+import { validateTopic } from './topics'
+
+/** One published event, as stored in history and delivered to every transport. */
+export interface HubEvent {
+  /** `<ms>-<seq>`, unique and increasing across the hub (see id.ts). */
+  readonly id: string
+  /** The parsed id, for ordering without re-parsing. */
+  readonly position: EventId
+  readonly topic: string
+  /** The SSE event name; undefined means the default `message`. */
+  readonly event?: string
+  /** The payload as text: the string published, or the JSON text of any other JSON value. */
+  readonly data: string
+  /** True when `data` is JSON text of a non-string value (WS frames then embed it as JSON). */
+  readonly json: boolean
+  /** Publish time, milliseconds since the epoch. */
+  readonly time: number
+}
+
+/** What a publisher hands the hub (from HTTP, WebSocket or code). */
+export interface PublishInput {
+  topic: string
+  /** A string, or any JSON value (serialized once, as JSON text). Required. */
+  data: unknown
+  event?: string
+  /** A publisher-chosen id; must be `<ms>-<seq>` and newer than every id so far. */
+  id?: string
+}
+
+/** A validated publish, waiting for its id. */
+export interface ValidatedInput {
+  topic: string
+  event?: string
+  data: string
+  json: boolean
+  id?: EventId
+}
+
+/** Names the hub itself sends; a publisher may not impersonate them. */
+export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set(['reset'])
+const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/
+
+/**
+ * Checks one publish. Event names are restricted to `A-Z a-z 0-9 _ . : -` (1-64 characters), so a
+ * name can never carry CR, LF or NUL into the SSE stream. `maxDataBytes` bounds the UTF-8 size of
+ * the data (0 = no limit).
+ */
+export function validatePublish(input: unknown, maxDataBytes: number): ValidatedInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new HubError('invalid_message', 'a publish must be a JSON object with "topic" and "data"')
+  }
+  const { topic, data, event, id } = input as Record<string, unknown>
+  const validTopic = validateTopic(topic)
+  if (data === undefined) throw new HubError('invalid_data', '"data" is required (a string or any JSON value)')
+  const json = typeof data !== 'string'
+  const text = json ? JSON.stringify(data) : data
+  if (maxDataBytes > 0 && text.length > maxDataBytes / 3 && Buffer.byteLength(text) > maxDataBytes) {
+    throw new HubError('payload_too_large', `"data" is larger than ${maxDataBytes} bytes`)
+  }
+  const result: ValidatedInput = { topic: validTopic, data: text, json }
+  if (event !== undefined && event !== null && event !== '' && event !== 'message') {
+    if (typeof event !== 'string' || !EVENT_NAME.test(event)) {
+      throw new HubError('invalid_event', 'an event name is 1-64 characters of A-Z a-z 0-9 _ . : -')
+    }
+    if (RESERVED_EVENT_NAMES.has(event)) {
+      throw new HubError('invalid_event', `the event name "${event}" is reserved by Herald`)
+    }
+    result.event = event
+  }
+  if (id !== undefined && id !== null && id !== '') {
+    if (typeof id !== 'string') throw new HubError('invalid_id', '"id" must be a string')
+    result.id = parseEventId(id)
+  }
+  return result
+}

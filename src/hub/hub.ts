@@ -1,0 +1,202 @@
+import type { Broker } from '../broker/broker'
+import type { HistoryStore } from '../history/store'
+import { Delivery } from './delivery'
+import { HubError } from './errors'
+import { type HubEvent, type PublishInput, validatePublish } from './event'
+import { compareIds, type EventId, formatEventId, IdGenerator, parseEventId } from './id'
+import { Registry, type Subscriber } from './registry'
+import { Subscription } from './subscription'
+import { parseSelector, type Selector } from './topics'
+
+export interface HubOptions {
+  history: HistoryStore
+  broker: Broker
+  /** Largest `data`, in UTF-8 bytes, a publish may carry (0 = no limit). */
+  maxDataBytes: number
+  /** Deliveries an SSE subscription may hold unread before it is ended with `overflow`. */
+  queueLimit: number
+  /** Most events one resume replays; a client that missed more gets `reset` instead. */
+  maxReplay: number
+  /** Most selectors one subscription may name. */
+  maxSelectors: number
+  /** Clock for event ids (tests pin it). */
+  now?: () => number
+}
+
+export interface SubscribeOptions {
+  /** Resume position: events after it are replayed first. Malformed → `invalid_last_event_id`. */
+  lastEventId?: string
+  /** Ends the subscription when aborted (pass the request's signal). */
+  signal?: AbortSignal
+}
+
+/** Called with each delivery after subscribers got it: the WebSocket transport's native fan-out. */
+export type Fanout = (delivery: Delivery) => void
+
+/**
+ * The topic registry and the one path every event takes: validate → id → broker → (back from the
+ * broker) history → subscribers and fan-outs. Knows nothing of HTTP, WebSockets or Elysia.
+ */
+export class Hub {
+  private readonly registry = new Registry()
+  private readonly subscriptions = new Set<Subscription>()
+  private readonly fanouts = new Set<Fanout>()
+  private readonly ids: IdGenerator
+  private published = 0
+  private closed = false
+
+  constructor(private readonly options: HubOptions) {
+    this.ids = new IdGenerator(options.now)
+    this.ids.advanceTo(options.history.head())
+    options.broker.onDeliver((events) => this.deliver(events))
+  }
+
+  /** The newest id the hub has assigned or delivered. */
+  get head(): string {
+    return formatEventId(this.ids.current)
+  }
+
+  /**
+   * Publishes a batch atomically: every input is validated and given an id before any is sent,
+   * so one bad input rejects the whole batch and publishes nothing. Resolves with the stored
+   * events, in order, once the broker has accepted them.
+   */
+  async publish(inputs: readonly PublishInput[]): Promise<HubEvent[]> {
+    if (this.closed) throw new HubError('invalid_message', 'the hub is shutting down')
+    const validated = inputs.map((input) => validatePublish(input, this.options.maxDataBytes))
+    const before = this.ids.current
+    const time = Date.now()
+    let events: HubEvent[]
+    try {
+      events = validated.map(({ topic, event, data, json, id }) => {
+        const position = id ? this.ids.accept(id) : this.ids.next()
+        return { id: formatEventId(position), position, topic, event, data, json, time }
+      })
+    } catch (error) {
+      this.ids.rollback(before)
+      throw error
+    }
+    if (events.length > 0) await this.options.broker.publish(events)
+    return events
+  }
+
+  /** Parses client selectors (a string or a list), enforcing `maxSelectors`; at least one is required. */
+  parseSelectors(list: unknown): Selector[] {
+    const items = typeof list === 'string' ? [list] : list
+    if (!Array.isArray(items) || items.length === 0) {
+      throw new HubError('invalid_selector', 'name at least one topic (a string or a list of strings)')
+    }
+    if (items.length > this.options.maxSelectors) {
+      throw new HubError('too_many_topics', `a subscription may name at most ${this.options.maxSelectors} topics`)
+    }
+    return [...new Set(items)].map(parseSelector)
+  }
+
+  /** Parses a resume position; undefined and '' mean "no resume". */
+  parseLastEventId(text: string | null | undefined): EventId | undefined {
+    if (text === undefined || text === null || text === '') return undefined
+    return parseEventId(text, 'invalid_last_event_id')
+  }
+
+  /**
+   * A pull subscription (SSE). With a resume position, the events missed come first, then live
+   * ones, with no gap and no duplicate; `resetTo` is set when the position could not be served.
+   */
+  async subscribe(selectors: readonly Selector[], options: SubscribeOptions = {}): Promise<Subscription> {
+    const after = this.parseLastEventId(options.lastEventId)
+    const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, (ended) => {
+      this.registry.remove(ended)
+      this.subscriptions.delete(ended)
+    })
+    await this.catchUp(selectors, after, (missed, resetTo) => {
+      if (subscription.ended) return
+      subscription.resetTo = resetTo
+      subscription.replay(missed)
+      this.subscriptions.add(subscription)
+      this.registry.add(subscription)
+    })
+    return subscription
+  }
+
+  /**
+   * The resume algorithm, for any transport: listen first (into a buffer), read history after
+   * `after`, then call `goLive` synchronously with history + buffered events (deduplicated) so the
+   * caller can attach its live path with nothing slipping between. `resetTo` (the head id at the
+   * time of the call) is given when the history cannot prove it holds everything after `after`:
+   * the position is too old, unknown (newer than any id), or more than `maxReplay` events back.
+   * Without `after`, nothing is replayed.
+   */
+  async catchUp(
+    selectors: readonly Selector[],
+    after: EventId | undefined,
+    goLive: (missed: HubEvent[], resetTo: string | undefined) => void,
+  ): Promise<void> {
+    if (after === undefined) {
+      goLive([], undefined)
+      return
+    }
+    const head = this.ids.current
+    const buffered: HubEvent[] = []
+    const listener: Subscriber = { selectors, receive: (delivery) => buffered.push(delivery.event) }
+    this.registry.add(listener)
+    try {
+      const accepts = (topic: string) => selectors.some((selector) => selector.matches(topic))
+      const found = compareIds(after, head) > 0 ? { events: [], complete: false } : await this.options.history.since(after, accepts, this.options.maxReplay)
+      this.registry.remove(listener)
+      const missed = found.complete ? found.events : []
+      const last = missed.at(-1)?.position ?? (found.complete ? after : head)
+      for (const event of buffered) if (compareIds(event.position, last) > 0) missed.push(event)
+      goLive(missed, found.complete ? undefined : formatEventId(head))
+    } finally {
+      this.registry.remove(listener)
+    }
+  }
+
+  /** Adds a live subscriber (used by the WebSocket transport for patterns); returns its remover. */
+  attach(subscriber: Subscriber): () => void {
+    this.registry.add(subscriber)
+    return () => this.registry.remove(subscriber)
+  }
+
+  /** Registers a fan-out called once per delivered event; returns its remover. */
+  addFanout(fanout: Fanout): () => void {
+    this.fanouts.add(fanout)
+    return () => this.fanouts.delete(fanout)
+  }
+
+  /** Live SSE-style subscriptions, for keep-alive timers and shutdown. */
+  liveSubscriptions(): ReadonlySet<Subscription> {
+    return this.subscriptions
+  }
+
+  stats(): { published: number; subscribers: number; subscriptions: number; head: string; history: { topics: number; events: number } } {
+    return {
+      published: this.published,
+      subscribers: this.registry.size,
+      subscriptions: this.subscriptions.size,
+      head: this.head,
+      history: this.options.history.stats(),
+    }
+  }
+
+  /** Ends every subscription and stops accepting publishes. */
+  async close(): Promise<void> {
+    this.closed = true
+    for (const subscription of [...this.subscriptions]) subscription.end('closed')
+    await this.options.broker.close()
+    await this.options.history.close()
+  }
+
+  private deliver(events: readonly HubEvent[]): void {
+    const last = events.at(-1)
+    if (last) this.ids.advanceTo(last.position)
+    void this.options.history.append(events)
+    for (const event of events) {
+      this.published++
+      const delivery = new Delivery(event)
+      this.registry.deliver(delivery)
+      for (const fanout of this.fanouts) fanout(delivery)
+    }
+  }
+}
+

@@ -1,0 +1,102 @@
+import { Delivery } from './delivery'
+import type { HubEvent } from './event'
+import type { Subscriber } from './registry'
+import type { Selector } from './topics'
+
+/** Why a subscription stopped. `overflow`: its queue filled because the client read too slowly. */
+export type EndReason = 'closed' | 'aborted' | 'overflow'
+
+/**
+ * A pull-based subscriber (what an SSE stream reads from): a bounded queue of deliveries with one
+ * waiter. It never blocks the publisher; when the queue would exceed `queueLimit` it ends with
+ * `overflow` and drops what it held, since the client can resume from its last id.
+ */
+export class Subscription implements Subscriber {
+  private queue: Delivery[] = []
+  private backlog: Delivery[] = []
+  private wake: (() => void) | undefined
+  private keepAliveDue = false
+  private activeSinceTick = false
+  private endReason: EndReason | undefined
+  private readonly onAbort = () => this.end('aborted')
+
+  /** Set when the resume position could not be served in full: the consumer should send `reset`. */
+  resetTo: string | undefined
+
+  constructor(
+    readonly selectors: readonly Selector[],
+    private readonly queueLimit: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onEnd: (subscription: Subscription) => void,
+  ) {
+    if (signal?.aborted) queueMicrotask(this.onAbort)
+    else signal?.addEventListener('abort', this.onAbort, { once: true })
+  }
+
+  /** Why it ended, or undefined while it runs. */
+  get ended(): EndReason | undefined {
+    return this.endReason
+  }
+
+  /** Queues events the client missed; they are read before any live event. */
+  replay(events: readonly HubEvent[]): void {
+    for (const event of events) this.backlog.push(new Delivery(event))
+    if (events.length > 0) this.wake?.()
+  }
+
+  receive(delivery: Delivery): void {
+    if (this.endReason) return
+    this.activeSinceTick = true
+    if (this.queue.push(delivery) > this.queueLimit) {
+      this.end('overflow')
+      return
+    }
+    this.wake?.()
+  }
+
+  /**
+   * Waits for the next batch: everything queued so far, oldest first. An empty batch means a
+   * keep-alive is due; null means the subscription ended (the reason is in `ended`).
+   */
+  async next(): Promise<Delivery[] | null> {
+    for (;;) {
+      if (this.backlog.length > 0) {
+        const batch = this.backlog
+        this.backlog = []
+        return batch
+      }
+      if (this.queue.length > 0) {
+        const batch = this.queue
+        this.queue = []
+        return batch
+      }
+      if (this.endReason) return null
+      if (this.keepAliveDue) {
+        this.keepAliveDue = false
+        return []
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve))
+      this.wake = undefined
+    }
+  }
+
+  /** Called on a shared timer: asks for a keep-alive if nothing was delivered since the last call. */
+  tick(): void {
+    if (!this.activeSinceTick && !this.endReason) {
+      this.keepAliveDue = true
+      this.wake?.()
+    }
+    this.activeSinceTick = false
+  }
+
+  /** Ends the subscription; idempotent. Queued events are dropped (the client resumes from its id). */
+  end(reason: EndReason = 'closed'): void {
+    if (this.endReason) return
+    this.endReason = reason
+    this.queue = []
+    this.backlog = []
+    this.signal?.removeEventListener('abort', this.onAbort)
+    this.onEnd(this)
+    this.wake?.()
+  }
+}

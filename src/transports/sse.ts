@@ -1,0 +1,100 @@
+import { Elysia } from 'elysia'
+import type { Hub } from '../hub/hub'
+import type { Subscription } from '../hub/subscription'
+import { concatFrames, SSE_KEEP_ALIVE, sseClosing, sseFrame, sseReset, sseRetry } from './frames'
+
+export interface SseOptions {
+  /** Milliseconds between keep-alive comments on a quiet stream (0 = none). */
+  keepAliveMs: number
+  /** The `retry:` hint, in milliseconds. */
+  retryMs: number
+}
+
+/** Headers every SSE response carries; `x-accel-buffering: no` stops nginx from buffering the stream. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+} as const
+
+/**
+ * The topic stream, as a generator: one `retry:` chunk at once (Elysia sends headers on the first
+ * yield), `reset` when the resume position could not be served, then batches of events (every
+ * event queued since the last write goes out as one chunk), keep-alives when quiet. Ends when the
+ * client goes away (the subscription's abort listener wakes it) or the server cuts it.
+ */
+export async function* topicStream(subscription: Subscription, options: SseOptions, lastEventId?: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield sseRetry(options.retryMs)
+    if (subscription.resetTo) yield sseReset(subscription.resetTo, lastEventId)
+    for (;;) {
+      const batch = await subscription.next()
+      if (batch === null) break
+      if (batch.length === 0) yield SSE_KEEP_ALIVE
+      else yield concatFrames(batch.map((delivery) => delivery.encode(sseFrame)))
+    }
+    if (subscription.ended === 'overflow') yield sseClosing('overflow', options.retryMs)
+    else if (subscription.ended === 'closed') yield sseClosing('shutdown', options.retryMs)
+  } finally {
+    subscription.end()
+  }
+}
+
+/**
+ * Runs `tick` on every live subscription at the keep-alive interval, while there are any. One
+ * timer for all streams; it stops itself when the last stream ends.
+ */
+function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop(): void } {
+  let timer: ReturnType<typeof setInterval> | undefined
+  const stop = () => {
+    if (timer) clearInterval(timer)
+    timer = undefined
+  }
+  return {
+    ensure() {
+      if (timer || intervalMs <= 0) return
+      timer = setInterval(() => {
+        const live = hub.liveSubscriptions()
+        if (live.size === 0) return stop()
+        for (const subscription of live) subscription.tick()
+      }, intervalMs)
+    },
+    stop,
+  }
+}
+
+/** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
+export function sseTransport(hub: Hub, options: SseOptions) {
+  const keepAlive = keepAliveTimer(hub, options.keepAliveMs)
+  return new Elysia({ name: 'herald-sse' })
+    .onStop(() => keepAlive.stop())
+    .get(
+      '/events',
+      async function* ({ request, server, set }) {
+        const url = new URL(request.url)
+        const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
+        // EventSource cannot set headers on its first connect, hence the query fallback.
+        const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
+        const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal })
+        // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
+        server?.timeout(request, 0)
+        Object.assign(set.headers, SSE_HEADERS)
+        keepAlive.ensure()
+        yield* topicStream(subscription, options, lastEventId)
+      },
+      {
+        // Query and header are validated by the hub (same error codes as WebSocket); this documents them.
+        detail: {
+          parameters: [
+            { name: 'topic', in: 'query', required: true, schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true, description: 'A topic or pattern (chat/room-1, chat/*, chat/**); repeat for several' },
+            { name: 'lastEventId', in: 'query', schema: { type: 'string' }, description: 'Resume after this id (EventSource cannot send Last-Event-ID on its first connect)', example: '1764135000000-0' },
+            { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'Resume after this id (sent by EventSource when it reconnects)' },
+          ],
+          tags: ['Subscribe'],
+          summary: 'Subscribe over Server-Sent Events',
+          description: 'A text/event-stream of every event published to the named topics. Send `Last-Event-ID` (or `?lastEventId=`) to get the events missed since that id first; a `reset` event says they could not all be served.',
+          responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+        },
+      },
+    )
+}
