@@ -9,7 +9,7 @@ import { MemoryHistory } from './history/memory'
 import { Hub } from './hub/hub'
 import { exampleStreams } from './streams/examples'
 import { sseTransport } from './transports/sse'
-import { wsTransport } from './transports/ws'
+import { wsServerOptions, wsTransport } from './transports/ws'
 
 /**
  * Builds the whole server without listening (tests and main.ts call `.listen`). The one place
@@ -25,8 +25,9 @@ export function createApp(overrides: Partial<HeraldOptions> = {}) {
     maxReplay: Math.max(options.historySize, 10_000),
     maxSelectors: options.maxSubscriptionTopics,
   })
-  const ws = wsTransport(hub, { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes })
-  const app = new Elysia({ name: 'herald' })
+  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes }
+  const ws = wsTransport(hub, wsOptions)
+  const app = new Elysia({ name: 'herald', websocket: wsServerOptions(wsOptions) })
     .use(errorHandler)
     .use(docs())
     .use(healthApi(hub, ws.decorator.wsConnections))

@@ -9,11 +9,14 @@ import type { Selector } from '../hub/topics'
 import { wsEventFrame, wsMessage } from './frames'
 
 export interface WsOptions {
-  /** Largest client message we accept, in bytes; larger ones get `payload_too_large`. */
+  /** Largest `data` a client may publish, in bytes (larger → `payload_too_large`); frames over this plus WS_ENVELOPE_BYTES are closed with 1009. */
   maxMessageBytes: number
   /** Unsent bytes before Bun closes a slow socket (`backpressureLimit`). */
   backpressureBytes: number
 }
+
+/** Bytes a WebSocket message may carry beyond the data limit: topic, event name, id, ref, JSON syntax. */
+export const WS_ENVELOPE_BYTES = 4096
 
 /** What one client may send. Every message is a JSON object with a `type`; `ref` is echoed back. */
 type ClientMessage = Record<string, unknown> & { type?: unknown; ref?: unknown }
@@ -82,6 +85,22 @@ function sendError(socket: ServerWebSocket<unknown>, error: unknown, ref: unknow
 }
 
 /**
+ * Bun's WebSocket settings. They are server-wide in Bun, and Elysia reads them only from the root
+ * app's `websocket` config (options on a `.ws()` route are ignored), so app.ts passes these there.
+ */
+export function wsServerOptions(options: WsOptions) {
+  return {
+    // Room for the envelope around `data` (whose own limit gives a `payload_too_large` error);
+    // Bun closes the socket with 1009 (message too big) past this.
+    maxPayloadLength: options.maxMessageBytes + WS_ENVELOPE_BYTES,
+    backpressureLimit: options.backpressureBytes,
+    closeOnBackpressureLimit: true,
+    idleTimeout: 120,
+    sendPings: true,
+  }
+}
+
+/**
  * `GET /ws`: the WebSocket transport. Client → server: `subscribe {topics, lastEventId?}`,
  * `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server → client: `event`,
  * `subscribed`, `unsubscribed`, `published`, `reset`, `error`, `pong`.
@@ -110,7 +129,6 @@ export function wsTransport(hub: Hub, options: WsOptions) {
   const handle = async (socket: ServerWebSocket<unknown>, id: string, raw: unknown) => {
     let message: ClientMessage
     if (typeof raw === 'string') {
-      if (raw.length > options.maxMessageBytes) throw new HubError('payload_too_large', `messages are limited to ${options.maxMessageBytes} bytes`)
       try {
         message = JSON.parse(raw)
       } catch {
@@ -160,12 +178,6 @@ export function wsTransport(hub: Hub, options: WsOptions) {
       removeFanout = undefined
     })
     .ws('/ws', {
-      // Bun closes (1009) past this; between maxMessageBytes and here the client gets an error message.
-      maxPayloadLength: options.maxMessageBytes * 2 + 1024,
-      backpressureLimit: options.backpressureBytes,
-      closeOnBackpressureLimit: true,
-      idleTimeout: 120,
-      sendPings: true,
       beforeHandle({ request }) {
         // Reject a bad ?topic= before the upgrade, with an HTTP error a browser can show.
         const url = new URL(request.url)

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { VERSION } from '../../src/config'
+import { startServer, type TestServer } from '../helpers'
+
+let server: TestServer
+beforeAll(async () => {
+  server = await startServer()
+})
+afterAll(() => server.stop())
+
+test('GET /healthz answers the version and uptime', async () => {
+  const response = await fetch(`${server.base}/healthz`)
+  expect(response.status).toBe(200)
+  expect(await response.json()).toEqual({ status: 'ok', version: VERSION, uptime: expect.any(Number) })
+})
+
+test('the Swagger UI page loads its script and stylesheet from Herald, not a CDN', async () => {
+  const response = await fetch(`${server.base}/swagger`)
+  expect(response.status).toBe(200)
+  const html = await response.text()
+  expect(html).toContain('SwaggerUIBundle')
+  const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] as string)
+  expect(sources.length).toBeGreaterThanOrEqual(2)
+  for (const source of sources) {
+    expect(source).toStartWith('/')
+    const asset = await fetch(`${server.base}${source}`)
+    expect(asset.status).toBe(200)
+  }
+  expect(html).not.toMatch(/https?:\/\//)
+})
+
+test('the Swagger assets are served with their types, an ETag, and 304 on revalidation', async () => {
+  const script = await fetch(`${server.base}/swagger/assets/swagger-ui-bundle.js`, { headers: { 'accept-encoding': 'gzip' } })
+  expect(script.headers.get('content-type')).toStartWith('text/javascript')
+  expect((await script.text()).length).toBeGreaterThan(100_000)
+  const etag = script.headers.get('etag')
+  expect(etag).toBeTruthy()
+  const again = await fetch(`${server.base}/swagger/assets/swagger-ui-bundle.js`, { headers: { 'if-none-match': etag as string } })
+  expect(again.status).toBe(304)
+  const css = await fetch(`${server.base}/swagger/assets/swagger-ui.css`)
+  expect(css.headers.get('content-type')).toStartWith('text/css')
+})
+
+test('the OpenAPI document describes the publish endpoints with schemas and examples', async () => {
+  const spec = (await (await fetch(`${server.base}/swagger/json`)).json()) as {
+    info: { title: string; version: string }
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; tags?: string[] }>>
+    components: { schemas: Record<string, unknown> }
+  }
+  expect(spec.info).toMatchObject({ title: 'Herald', version: VERSION })
+  const topicPost = Object.entries(spec.paths).find(([path]) => path.startsWith('/topics/'))?.[1]?.post
+  expect(topicPost?.requestBody?.content).toHaveProperty('application/json')
+  expect(topicPost?.requestBody?.content).toHaveProperty('text/plain')
+  expect(topicPost?.requestBody?.content).toHaveProperty('application/x-www-form-urlencoded')
+  expect(spec.paths['/publish']?.post?.requestBody?.content).toHaveProperty('application/json')
+  expect(spec.paths['/events']?.get?.tags).toEqual(['Subscribe'])
+  expect(spec.components.schemas).toHaveProperty('TopicPublish')
+  expect(spec.components.schemas).toHaveProperty('BatchPublish')
+  expect(JSON.stringify(spec)).toContain('1764135000000-0')
+})

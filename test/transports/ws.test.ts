@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { publish, SseClient, startServer, type TestServer, waitFor, WsClient } from '../helpers'
+
+let server: TestServer
+beforeAll(async () => {
+  server = await startServer({ historySize: 5, maxMessageBytes: 2048 })
+})
+afterAll(() => server.stop())
+
+describe('WebSocket protocol', () => {
+  test('subscribe, receive, unsubscribe', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    expect(await ws.request({ type: 'subscribe', topics: ['ws/a', 'ws/p/*'] })).toMatchObject({ type: 'subscribed', topics: ['ws/a', 'ws/p/*'] })
+    const a = await publish(server.base, 'ws/a', { n: 1 }, { event: 'update' })
+    const p = await publish(server.base, 'ws/p/x', 'pattern')
+    await ws.waitFor(() => ws.ofType('event').length === 2, 'two events')
+    expect(ws.ofType('event')).toEqual([
+      { type: 'event', topic: 'ws/a', id: a.id, event: 'update', data: { n: 1 } },
+      { type: 'event', topic: 'ws/p/x', id: p.id, data: 'pattern' },
+    ])
+    expect(await ws.request({ type: 'unsubscribe', topics: ['ws/a', 'ws/p/*'] })).toMatchObject({ type: 'unsubscribed' })
+    await publish(server.base, 'ws/a', 'after')
+    await publish(server.base, 'ws/p/x', 'after')
+    expect(await ws.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+    expect(ws.ofType('event').length).toBe(2)
+    ws.close()
+  })
+
+  test('?topic= subscribes on open', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws?topic=ws/open&topic=ws/open2`)
+    await ws.waitFor((m) => m.type === 'subscribed', 'subscribed')
+    await publish(server.base, 'ws/open2', 'hi')
+    expect((await ws.waitFor((m) => m.type === 'event', 'event')).data).toBe('hi')
+    ws.close()
+  })
+
+  test('an event matching a topic and a pattern of one socket arrives once', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    await ws.request({ type: 'subscribe', topics: ['ws/dup/a', 'ws/dup/*', 'ws/**'] })
+    await publish(server.base, 'ws/dup/a', 'once')
+    await publish(server.base, 'ws/dup/b', 'twice?')
+    await ws.waitFor(() => ws.ofType('event').length >= 2, 'events')
+    expect(await ws.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+    expect(ws.ofType('event').map((e) => e.data)).toEqual(['once', 'twice?'])
+    ws.close()
+  })
+
+  test('a WebSocket publish reaches SSE and WebSocket subscribers, and is acknowledged with its id', async () => {
+    const sse = await SseClient.open(`${server.base}/events?topic=ws/cross`)
+    const listener = await WsClient.open(`${server.wsBase}/ws?topic=ws/cross`)
+    await listener.waitFor((m) => m.type === 'subscribed', 'subscribed')
+    const publisher = await WsClient.open(`${server.wsBase}/ws`)
+    const ack = await publisher.request({ type: 'publish', topic: 'ws/cross', data: 'from ws', event: 'note' })
+    expect(ack).toMatchObject({ type: 'published', topic: 'ws/cross', id: expect.stringMatching(/^\d+-\d+$/) })
+    const [event] = await sse.waitForMessages(1)
+    expect(event).toEqual({ id: ack.id as string, event: 'note', data: 'from ws' })
+    expect(await listener.waitFor((m) => m.type === 'event', 'event')).toMatchObject({ id: ack.id, data: 'from ws', event: 'note' })
+    sse.close()
+    listener.close()
+    publisher.close()
+  })
+
+  test('subscribe with lastEventId replays the missed events, then live ones', async () => {
+    const seen = await publish(server.base, 'ws/resume', 'seen')
+    await publish(server.base, 'ws/resume', 'missed 1')
+    await publish(server.base, 'ws/resume', 'missed 2')
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    await ws.request({ type: 'subscribe', topics: ['ws/resume'], lastEventId: seen.id })
+    await publish(server.base, 'ws/resume', 'live')
+    await ws.waitFor(() => ws.ofType('event').length === 3, 'three events')
+    expect(ws.ofType('event').map((e) => e.data)).toEqual(['missed 1', 'missed 2', 'live'])
+    ws.close()
+  })
+
+  test('a too-old lastEventId gets reset', async () => {
+    const old = await publish(server.base, 'ws/old', 'old')
+    for (let i = 0; i < 6; i++) await publish(server.base, 'ws/old', i)
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    await ws.request({ type: 'subscribe', topics: ['ws/old'], lastEventId: old.id })
+    expect(await ws.waitFor((m) => m.type === 'reset', 'reset')).toMatchObject({ lastEventId: old.id, head: server.hub.head })
+    expect(ws.ofType('event')).toEqual([])
+    ws.close()
+  })
+})
+
+describe('bad WebSocket messages get an error and the connection stays usable', () => {
+  const cases: [string, unknown, string][] = [
+    ['malformed JSON', '{"type": "subscribe", ', 'malformed_json'],
+    ['not an object', '[1,2]', 'invalid_message'],
+    ['a number', '42', 'invalid_message'],
+    ['unknown type', { type: 'dance' }, 'unknown_type'],
+    ['no type', { topics: ['a'] }, 'unknown_type'],
+    ['invalid selector', { type: 'subscribe', topics: ['a/**/b'] }, 'invalid_selector'],
+    ['no topics', { type: 'subscribe' }, 'invalid_selector'],
+    ['malformed lastEventId', { type: 'subscribe', topics: ['a'], lastEventId: 'yesterday' }, 'invalid_last_event_id'],
+    ['publish to an invalid topic', { type: 'publish', topic: 'a b', data: 1 }, 'invalid_topic'],
+    ['publish without data', { type: 'publish', topic: 'a' }, 'invalid_data'],
+    ['publish with an injected event name', { type: 'publish', topic: 'a', data: 1, event: 'x\ndata: evil' }, 'invalid_event'],
+    ['publish of oversized data', { type: 'publish', topic: 'a', data: 'x'.repeat(3000) }, 'payload_too_large'],
+  ]
+
+  test.each(cases)('%s', async (_name, message, code) => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    const before = server.hub.stats().published
+    ws.send(message)
+    expect(await ws.waitFor((m) => m.type === 'error', 'error')).toMatchObject({ type: 'error', code, message: expect.any(String) })
+    expect(await ws.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+    expect(server.hub.stats().published).toBe(before)
+    ws.close()
+  })
+
+  test('a frame far over the limit is closed with 1009 (message too big)', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    ws.send({ type: 'ping', pad: 'x'.repeat(2048 + 4096) })
+    await waitFor(() => ws.closeCode, 'the close')
+    expect(ws.closeCode).toBe(1009)
+    expect((await fetch(`${server.base}/healthz`)).status).toBe(200)
+  })
+
+  test('errors carry the ref of the message that caused them', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    expect(await ws.request({ type: 'nope' })).toMatchObject({ type: 'error', code: 'unknown_type' })
+    ws.close()
+  })
+
+  test('a bad ?topic= on the upgrade is refused with a JSON 400', async () => {
+    const response = await fetch(`${server.base}/ws?topic=a%20b`, { headers: { upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_selector')
+  })
+})
+
+test('closing sockets removes their subscriptions', async () => {
+  await waitFor(() => server.hub.stats().subscribers === 0, 'earlier subscribers to go')
+  const sockets = await Promise.all(Array.from({ length: 20 }, () => WsClient.open(`${server.wsBase}/ws`)))
+  await Promise.all(sockets.map((ws) => ws.request({ type: 'subscribe', topics: ['ws/leak/*', 'ws/leak/a'] })))
+  expect(server.hub.stats().subscribers).toBe(20)
+  for (const ws of sockets) ws.close()
+  await waitFor(() => server.hub.stats().subscribers === 0, 'pattern subscribers to go')
+  await waitFor(async () => ((await (await fetch(`${server.base}/stats`)).json()) as { websockets: number }).websockets === 0, 'connections to go')
+})
