@@ -1,12 +1,15 @@
+import { cors } from '@elysiajs/cors'
 import { Elysia } from 'elysia'
 import { docs } from './api/docs'
 import { errorHandler } from './api/errors'
 import { healthApi } from './api/health'
+import { Lifecycle } from './api/lifecycle'
 import { publishApi } from './api/publish'
 import { MemoryBroker } from './broker/memory'
 import { DEFAULTS, type HeraldOptions } from './config'
 import { MemoryHistory } from './history/memory'
 import { Hub } from './hub/hub'
+import { type Logger, silentLogger } from './log'
 import { exampleStreams } from './streams/examples'
 import { sseTransport } from './transports/sse'
 import { wsServerOptions, wsTransport } from './transports/ws'
@@ -15,7 +18,7 @@ import { wsServerOptions, wsTransport } from './transports/ws'
  * Builds the whole server without listening (tests and main.ts call `.listen`). The one place
  * where concrete parts (memory history, memory broker) are chosen and wired together.
  */
-export function createApp(overrides: Partial<HeraldOptions> = {}) {
+export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
   const hub = new Hub({
     history: new MemoryHistory({ perTopic: options.historySize, maxTopics: options.historyTopics, startedAt: { ms: Date.now(), seq: 0 } }),
@@ -25,18 +28,64 @@ export function createApp(overrides: Partial<HeraldOptions> = {}) {
     maxReplay: Math.max(options.historySize, 10_000),
     maxSelectors: options.maxSubscriptionTopics,
   })
+  const lifecycle = new Lifecycle()
   const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes }
-  const ws = wsTransport(hub, wsOptions)
+  const ws = wsTransport(hub, wsOptions, log)
   const app = new Elysia({ name: 'herald', websocket: wsServerOptions(wsOptions) })
-    .use(errorHandler)
+    .use(lifecycle.plugin())
+    .use(errorHandler(log))
+    .use(corsFor(options.corsOrigins))
     .use(docs())
-    .use(healthApi(hub, ws.decorator.wsConnections))
+    .use(healthApi(hub, ws))
     .use(publishApi(hub, options))
     .use(sseTransport(hub, options))
-    .use(ws)
+    .use(ws.plugin)
     .use(exampleStreams())
     .onStop(() => hub.close())
-  return { app, hub, options }
+
+  /**
+   * Graceful shutdown, bounded by `shutdownTimeoutMs`: stop accepting (new requests get 503), let
+   * publishes in flight finish, then end every SSE stream (each is flushed and gets a `retry:`
+   * hint) and close every WebSocket with 1001, then stop the server. Resolves when it is down.
+   */
+  async function shutdown(timeoutMs = options.shutdownTimeoutMs): Promise<void> {
+    const server = app.server
+    if (!server || lifecycle.draining) return
+    const deadline = Date.now() + timeoutMs
+    const remaining = () => Math.max(0, deadline - Date.now())
+    lifecycle.draining = true
+    log.info('shutting down', { publishesInFlight: lifecycle.publishesInFlight, subscriptions: hub.stats().subscriptions, websockets: ws.count() })
+    const stopped = app.stop(false)
+    await within(lifecycle.drained(), remaining())
+    await hub.close()
+    ws.closeAll(1001, 'server shutting down')
+    if (!(await within(stopped.then(() => true), remaining()))) {
+      log.warn('shutdown timed out; closing the remaining connections', { timeoutMs })
+      await server.stop(true)
+    }
+  }
+
+  return { app, hub, options, shutdown }
+}
+
+/** Waits for `promise`, at most `ms`; resolves with its value, or undefined on time-out. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let cancel = () => {}
+  const timeout = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    cancel = () => clearTimeout(timer)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    cancel()
+  }
+}
+
+/** CORS only when origins are configured: by default browsers may use Herald from its own origin only. */
+function corsFor(origins: string[]) {
+  if (origins.length === 0) return new Elysia({ name: 'herald-cors-off' })
+  return cors({ origin: origins.includes('*') ? true : origins, methods: ['GET', 'POST', 'OPTIONS'], exposeHeaders: ['content-type'], maxAge: 600 })
 }
 
 export type HeraldApp = ReturnType<typeof createApp>['app']

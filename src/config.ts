@@ -3,6 +3,7 @@
  * flag, its env var, its default and its parser; `--help` and the README table are made from it.
  */
 import pkg from '../package.json' with { type: 'json' }
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
 
 export const VERSION: string = pkg.version
 
@@ -27,6 +28,12 @@ export interface HeraldOptions {
   wsBackpressureBytes: number
   /** Most topics (selectors) in one subscription. */
   maxSubscriptionTopics: number
+  /** Origins allowed to call Herald from a browser on another origin; empty = same origin only, ['*'] = any. */
+  corsOrigins: string[]
+  /** Longest a graceful shutdown may take before remaining connections are cut, in milliseconds. */
+  shutdownTimeoutMs: number
+  logLevel: LogLevel
+  logFormat: LogFormat
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
@@ -80,6 +87,23 @@ function text(value: string): string {
   return value.trim()
 }
 
+function oneOf<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    const choice = choices.find((candidate) => candidate === value.trim().toLowerCase())
+    if (!choice) throw new ConfigError(`expected one of ${choices.join(', ')}, got "${value}"`)
+    return choice
+  }
+}
+
+/** `*`, or a comma-separated list of origins such as `https://app.example.com,http://localhost:5173`. */
+function origins(value: string): string[] {
+  const list = value.split(',').map((origin) => origin.trim()).filter(Boolean)
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`"${origin}" is not an origin such as https://app.example.com (no path, no trailing slash)`)
+  }
+  return list
+}
+
 function row<K extends keyof HeraldOptions>(r: OptionRow<K>): OptionRow<K> {
   return r
 }
@@ -96,9 +120,18 @@ export const OPTIONS = [
   row({ key: 'queueSize', flag: '--queue-size', env: ['HERALD_QUEUE_SIZE'], default: 4096, shown: '4096', description: 'unread events an SSE subscriber may hold before it is cut', parse: integer(1, 1_000_000) }),
   row({ key: 'wsBackpressureBytes', flag: '--ws-backpressure', env: ['HERALD_WS_BACKPRESSURE'], default: 4 * 1024 ** 2, shown: '4mb', description: 'unsent bytes a WebSocket may hold before it is closed as too slow', parse: parseSize }),
   row({ key: 'maxSubscriptionTopics', flag: '--max-subscription-topics', env: ['HERALD_MAX_SUBSCRIPTION_TOPICS'], default: 64, shown: '64', description: 'most topics one subscription may name', parse: integer(1, 10_000) }),
+  row({ key: 'corsOrigins', flag: '--cors-origins', env: ['HERALD_CORS_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'browser origins allowed to publish and subscribe cross-origin (comma-separated, or *)', parse: origins }),
+  row({ key: 'shutdownTimeoutMs', flag: '--shutdown-timeout', env: ['HERALD_SHUTDOWN_TIMEOUT'], default: 10_000, shown: '10s', description: 'longest a graceful shutdown (SIGINT/SIGTERM) may take', parse: parseDuration }),
+  row({ key: 'logLevel', flag: '--log-level', env: ['HERALD_LOG_LEVEL'], default: 'info', shown: 'info', description: `log records at or above: ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),
+  row({ key: 'logFormat', flag: '--log-format', env: ['HERALD_LOG_FORMAT'], default: 'text', shown: 'text', description: 'log line format: text or json', parse: oneOf(LOG_FORMATS) }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions
+
+/** The options that differ from their defaults, for the start-up log line. */
+export function changedOptions(options: HeraldOptions): Partial<HeraldOptions> {
+  return Object.fromEntries(Object.entries(options).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(DEFAULTS[key as keyof HeraldOptions]))) as Partial<HeraldOptions>
+}
 
 export type Command = { kind: 'serve'; options: HeraldOptions } | { kind: 'help' } | { kind: 'version' }
 

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { HubError, type HubErrorCode } from '../hub/errors'
+import type { Logger } from '../log'
 
 /** The HTTP status for each hub error code: the one place this mapping lives. */
 export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
@@ -18,6 +19,7 @@ export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
   too_many_topics: 400,
   unknown_type: 400,
   not_found: 404,
+  shutting_down: 503,
 }
 
 /** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
@@ -33,7 +35,8 @@ function validationSummary(error: unknown): string {
 }
 
 /** Turns every thrown error into the JSON error body with the right status. Global scope. */
-export const errorHandler = new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, ({ code, error, set }) => {
+export const errorHandler = (log: Logger) =>
+  new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
   // Errors thrown while parsing a body reach us wrapped in Elysia's ParseError.
   const hubError = error instanceof HubError ? error : (error as { cause?: unknown }).cause
   if (hubError instanceof HubError) {
@@ -51,7 +54,7 @@ export const errorHandler = new Elysia({ name: 'herald-errors' }).onError({ as: 
       set.status = 400
       return errorBody('malformed_json', 'the body could not be parsed')
     default:
-      console.error('herald: unexpected error', error)
+      log.error('request failed', { method: request.method, url: request.url, error })
       set.status = 500
       return errorBody('internal_error', 'the server failed to handle the request; it has been logged')
   }

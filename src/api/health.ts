@@ -5,7 +5,7 @@ import type { Hub } from '../hub/hub'
 const startedAt = Date.now()
 
 /** `GET /healthz` (liveness, cheap) and `GET /stats` (counters for dashboards and leak tests). */
-export function healthApi(hub: Hub, connections: { count(): number }) {
+export function healthApi(hub: Hub, websockets: { count(): number }) {
   return new Elysia({ name: 'herald-health' })
     .get('/healthz', () => ({ status: 'ok' as const, version: VERSION, uptime: Math.round((Date.now() - startedAt) / 1000) }), {
       response: t.Object({ status: t.Literal('ok'), version: t.String(), uptime: t.Number({ description: 'seconds since start' }) }),
@@ -15,7 +15,7 @@ export function healthApi(hub: Hub, connections: { count(): number }) {
       '/stats',
       () => {
         const memory = process.memoryUsage()
-        return { ...hub.stats(), websockets: connections.count(), memory: { rss: memory.rss, heapUsed: memory.heapUsed } }
+        return { ...hub.stats(), websockets: websockets.count(), memory: { rss: memory.rss, heapUsed: memory.heapUsed } }
       },
       { detail: { tags: ['Operations'], summary: 'Counters: events published, live subscribers, history size, WebSocket connections, memory' } },
     )

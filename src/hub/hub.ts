@@ -62,7 +62,7 @@ export class Hub {
    * events, in order, once the broker has accepted them.
    */
   async publish(inputs: readonly PublishInput[]): Promise<HubEvent[]> {
-    if (this.closed) throw new HubError('invalid_message', 'the hub is shutting down')
+    if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; publish again after it restarts')
     const validated = inputs.map((input) => validatePublish(input, this.options.maxDataBytes))
     const before = this.ids.current
     const time = Date.now()
@@ -103,6 +103,7 @@ export class Hub {
    * ones, with no gap and no duplicate; `resetTo` is set when the position could not be served.
    */
   async subscribe(selectors: readonly Selector[], options: SubscribeOptions = {}): Promise<Subscription> {
+    if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; reconnect after it restarts')
     const after = this.parseLastEventId(options.lastEventId)
     const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, (ended) => {
       this.registry.remove(ended)
@@ -179,8 +180,12 @@ export class Hub {
     }
   }
 
-  /** Ends every subscription and stops accepting publishes. */
+  /**
+   * Stops accepting publishes and ends every subscription; each still hands out what was queued
+   * (events already acknowledged to their publishers) before it ends. Idempotent.
+   */
   async close(): Promise<void> {
+    if (this.closed) return
     this.closed = true
     for (const subscription of [...this.subscriptions]) subscription.end('closed')
     await this.options.broker.close()

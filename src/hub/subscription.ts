@@ -89,12 +89,18 @@ export class Subscription implements Subscriber {
     this.activeSinceTick = false
   }
 
-  /** Ends the subscription; idempotent. Queued events are dropped (the client resumes from its id). */
+  /**
+   * Ends the subscription; idempotent. With `closed` (shutdown) what is queued is still handed out
+   * by `next()` before it answers null, so acknowledged events reach the client; with `overflow`
+   * and `aborted` it is dropped (the client resumes from its last id).
+   */
   end(reason: EndReason = 'closed'): void {
     if (this.endReason) return
     this.endReason = reason
-    this.queue = []
-    this.backlog = []
+    if (reason !== 'closed') {
+      this.queue = []
+      this.backlog = []
+    }
     this.signal?.removeEventListener('abort', this.onAbort)
     this.onEnd(this)
     this.wake?.()

@@ -6,6 +6,7 @@ import type { HubEvent } from '../hub/event'
 import type { Hub } from '../hub/hub'
 import type { Subscriber } from '../hub/registry'
 import type { Selector } from '../hub/topics'
+import type { Logger } from '../log'
 import { wsEventFrame, wsMessage } from './frames'
 
 export interface WsOptions {
@@ -66,6 +67,10 @@ class Connection implements Subscriber {
     this.detach = undefined
   }
 
+  closeSocket(code: number, reason: string): void {
+    this.socket.close(code, reason)
+  }
+
   private setPatterns(selectors: Selector[]): void {
     this.detach?.()
     this.detach = undefined
@@ -78,9 +83,9 @@ function send(socket: ServerWebSocket<unknown>, message: { type: string } & Reco
   socket.send(wsMessage(ref === undefined ? message : { ...message, ref }))
 }
 
-function sendError(socket: ServerWebSocket<unknown>, error: unknown, ref: unknown): void {
+function sendError(socket: ServerWebSocket<unknown>, error: unknown, ref: unknown, log: Logger): void {
   const hubError = error instanceof HubError ? error : new HubError('invalid_message', 'the message could not be handled')
-  if (!(error instanceof HubError)) console.error('herald: websocket message failed', error)
+  if (!(error instanceof HubError)) log.error('websocket message failed', { error })
   send(socket, { type: 'error', ...hubError.toJSON() }, ref)
 }
 
@@ -105,7 +110,7 @@ export function wsServerOptions(options: WsOptions) {
  * `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server → client: `event`,
  * `subscribed`, `unsubscribed`, `published`, `reset`, `error`, `pong`.
  */
-export function wsTransport(hub: Hub, options: WsOptions) {
+export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
   const connections = new Map<string, Connection>()
   let removeFanout: (() => void) | undefined
 
@@ -163,7 +168,7 @@ export function wsTransport(hub: Hub, options: WsOptions) {
     }
   }
 
-  return new Elysia({ name: 'herald-ws' })
+  const plugin = new Elysia({ name: 'herald-ws' })
     .onStart(({ server }) => {
       if (!server) return
       const native: Server<unknown> = server
@@ -191,17 +196,26 @@ export function wsTransport(hub: Hub, options: WsOptions) {
         const url = new URL((ws.data as { request: Request }).request.url)
         const topics = url.searchParams.getAll('topic')
         if (topics.length > 0) {
-          subscribe(socket, ws.id, topics, url.searchParams.get('lastEventId') ?? undefined, undefined).catch((error) => sendError(socket, error, undefined))
+          subscribe(socket, ws.id, topics, url.searchParams.get('lastEventId') ?? undefined, undefined).catch((error) => sendError(socket, error, undefined, log))
         }
       },
       message(ws, raw) {
         const socket = ws.raw as ServerWebSocket<unknown>
-        handle(socket, ws.id, raw).catch((error) => sendError(socket, error, (raw as ClientMessage | null)?.ref))
+        handle(socket, ws.id, raw).catch((error) => sendError(socket, error, (raw as ClientMessage | null)?.ref, log))
       },
       close(ws) {
         connections.get(ws.id)?.close()
         connections.delete(ws.id)
       },
     })
-    .decorate('wsConnections', { count: () => connections.size })
+
+  return {
+    plugin,
+    /** Open sockets (for /stats and leak tests). */
+    count: () => connections.size,
+    /** Closes every socket, e.g. with 1001 (going away) on shutdown. */
+    closeAll(code: number, reason: string): void {
+      for (const connection of connections.values()) connection.closeSocket(code, reason)
+    },
+  }
 }
