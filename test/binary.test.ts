@@ -1,0 +1,148 @@
+/**
+ * The compiled executable is the product: build it, copy it alone into an empty directory, and use
+ * it as a user would. Nothing may be read from the source tree at run time.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { $, type Subprocess } from 'bun'
+import { VERSION } from '../src/config'
+import { SseClient, waitFor, WsClient } from './helpers'
+
+const root = join(import.meta.dir, '..')
+let buildDir: string
+let emptyDir: string
+let binary: string
+
+beforeAll(async () => {
+  buildDir = mkdtempSync(join(tmpdir(), 'herald-build-'))
+  emptyDir = mkdtempSync(join(tmpdir(), 'herald-empty-'))
+  await $`bun run build`.cwd(root).env({ ...process.env, HERALD_BUILD_OUT: join(buildDir, 'herald') }).quiet()
+  binary = join(emptyDir, 'herald')
+  copyFileSync(join(buildDir, 'herald'), binary)
+  expect(readdirSync(emptyDir)).toEqual(['herald'])
+}, 120_000)
+
+afterAll(() => {
+  rmSync(buildDir, { recursive: true, force: true })
+  rmSync(emptyDir, { recursive: true, force: true })
+})
+
+interface Running {
+  child: Subprocess<'ignore', 'pipe', 'pipe'>
+  base: string
+  logs: string[]
+}
+
+/** Starts the binary on an ephemeral port (from the empty directory) and reads its address from the JSON start log. */
+async function start(args: string[] = []): Promise<Running> {
+  const child = Bun.spawn([binary, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...args], { cwd: emptyDir, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  const logs: string[] = []
+  ;(async () => {
+    const decoder = new TextDecoder()
+    let pending = ''
+    for await (const chunk of child.stderr) {
+      pending += decoder.decode(chunk, { stream: true })
+      const lines = pending.split('\n')
+      pending = lines.pop() ?? ''
+      logs.push(...lines)
+    }
+  })()
+  const started = await waitFor(() => logs.find((line) => line.includes('herald started')), 'the start log line', 10_000)
+  const { address } = JSON.parse(started) as { address: string }
+  return { child, base: address, logs }
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn([binary, ...args], { cwd: emptyDir, stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { code, stdout, stderr }
+}
+
+describe('the command line', () => {
+  test('--version prints the version', async () => {
+    expect(await run(['--version'])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' })
+  })
+
+  test('--help lists every option with its env var and default', async () => {
+    const { code, stdout } = await run(['--help'])
+    expect(code).toBe(0)
+    for (const fragment of ['--port', 'PORT', '--history', 'HERALD_HISTORY', '--keep-alive', '--max-message-size', '--queue-size', '--cors-origins', '--log-level', '--log-format', 'default 3000']) {
+      expect(stdout).toContain(fragment)
+    }
+  })
+
+  test.each([[['--bogus']], [['--port', 'seventy']], [['--log-level', 'loud']], [['--port']]])('%p exits 2 with a clear message', async (args) => {
+    const { code, stderr } = await run(args)
+    expect(code).toBe(2)
+    expect(stderr).toContain('herald:')
+    expect(stderr).toContain('--help')
+  })
+
+  test('a bad environment variable exits 2 and names it', async () => {
+    const child = Bun.spawn([binary], { cwd: emptyDir, env: { ...process.env, HERALD_HISTORY: 'lots' }, stderr: 'pipe', stdout: 'ignore' })
+    expect(await child.exited).toBe(2)
+    expect(await new Response(child.stderr).text()).toContain('HERALD_HISTORY')
+  })
+})
+
+describe('the binary, alone in an empty directory', () => {
+  let server: Running
+  beforeAll(async () => {
+    server = await start(['--history', '50'])
+  })
+  afterAll(() => {
+    server.child.kill('SIGKILL')
+  })
+
+  test('logs one JSON start line with the address, version and changed options', () => {
+    const line = JSON.parse(server.logs.find((l) => l.includes('herald started')) as string) as Record<string, unknown>
+    expect(line).toMatchObject({ level: 'info', msg: 'herald started', version: VERSION, historySize: 50, host: '127.0.0.1' })
+    expect(line).not.toHaveProperty('keepAliveMs') // unchanged options are not repeated
+  })
+
+  test('serves the Swagger UI and its embedded assets, referencing no external host', async () => {
+    const html = await (await fetch(`${server.base}/swagger`)).text()
+    expect(html).not.toMatch(/https?:\/\//)
+    for (const [path, type] of [
+      ['/swagger/assets/swagger-ui-bundle.js', 'text/javascript'],
+      ['/swagger/assets/swagger-ui.css', 'text/css'],
+      ['/swagger/json', 'application/json'],
+    ]) {
+      const response = await fetch(`${server.base}${path}`)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toStartWith(type as string)
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(1000)
+    }
+  })
+
+  test('publish reaches SSE and WebSocket subscribers', async () => {
+    const sse = await SseClient.open(`${server.base}/events?topic=bin/t`)
+    const ws = await WsClient.open(`${server.base.replace('http', 'ws')}/ws?topic=bin/*`)
+    await ws.waitFor((m) => m.type === 'subscribed', 'subscribed')
+    const response = await fetch(`${server.base}/topics/bin/t`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'from the binary' })
+    const { id } = (await response.json()) as { id: string }
+    expect((await sse.waitForMessages(1))[0]).toEqual({ id, event: 'message', data: 'from the binary' })
+    expect(await ws.waitFor((m) => m.type === 'event', 'event')).toMatchObject({ id, data: 'from the binary' })
+    sse.close()
+    ws.close()
+  })
+})
+
+test('SIGTERM with clients connected: SSE streams end with a retry hint, WebSockets close with 1001, exit 0', async () => {
+  const server = await start()
+  const sse = await SseClient.open(`${server.base}/events?topic=bye`)
+  const ws = await WsClient.open(`${server.base.replace('http', 'ws')}/ws?topic=bye`)
+  await ws.waitFor((m) => m.type === 'subscribed', 'subscribed')
+  await fetch(`${server.base}/topics/bye`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'last words' })
+  await sse.waitForMessages(1)
+  server.child.kill('SIGTERM')
+  expect(await server.child.exited).toBe(0)
+  await waitFor(() => sse.ended, 'the SSE stream to end')
+  expect(sse.messages.map((e) => e.event)).toEqual(['message', 'shutdown'])
+  expect(sse.raw).toContain('retry: 3000\nevent: shutdown\n')
+  await waitFor(() => ws.closeCode, 'the WebSocket close')
+  expect(ws.closeCode).toBe(1001)
+  expect(server.logs.some((line) => line.includes('"stopped"'))).toBe(true)
+}, 20_000)
