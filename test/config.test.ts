@@ -43,3 +43,11 @@ test('durations and sizes', () => {
   expect(parseSize('64kb')).toBe(65_536)
   expect(parseSize('2048')).toBe(2048)
 })
+
+test('the README documents every option with its env var', async () => {
+  const readme = await Bun.file(new URL('../README.md', import.meta.url)).text()
+  for (const option of OPTIONS) {
+    expect(readme).toContain(`\`${option.flag}\``)
+    for (const name of option.env) expect(readme).toContain(`\`${name}\``)
+  }
+})
