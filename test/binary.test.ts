@@ -41,15 +41,18 @@ async function start(args: string[] = []): Promise<Running> {
   const logs: string[] = []
   ;(async () => {
     const decoder = new TextDecoder()
+    const reader = child.stderr.getReader()
     let pending = ''
-    for await (const chunk of child.stderr) {
-      pending += decoder.decode(chunk, { stream: true })
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      pending += decoder.decode(value, { stream: true })
       const lines = pending.split('\n')
       pending = lines.pop() ?? ''
       logs.push(...lines)
     }
   })()
-  const started = await waitFor(() => logs.find((line) => line.includes('herald started')), 'the start log line', 10_000)
+  const started = (await waitFor(() => logs.find((line) => line.includes('herald started')), 'the start log line', 10_000)) as string
   const { address } = JSON.parse(started) as { address: string }
   return { child, base: address, logs }
 }

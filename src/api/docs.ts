@@ -4,7 +4,7 @@ import swaggerBundle from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'f
 import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import favicon from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' }
 import { VERSION } from '../config'
-import { publishSchemas } from './publish'
+import { publishSchemas, TOPIC_PATH_DOC } from './publish'
 import { staticHandler } from './static'
 
 const ASSETS = '/swagger/assets'
@@ -38,6 +38,7 @@ export function docs() {
             { name: 'Operations', description: 'Health and statistics' },
           ],
           components: { schemas: publishSchemas as never },
+          paths: { '/topics/{topic}': TOPIC_PATH_DOC as never },
         },
       }),
     )

@@ -62,19 +62,8 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
       {
         parse,
         response: { 200: Published, ...errorResponses },
-        detail: {
-          tags: ['Publish'],
-          summary: 'Publish one event to a topic',
-          description:
-            'The path after /topics/ is the topic (e.g. `/topics/chat/room-1`). Send JSON `{"data": …}`, plain text (the body is the data), or an HTML form with a `data` field. Answers with the id the event was stored under, once every local subscriber has it queued.',
-          requestBody: {
-            content: {
-              'application/json': { schema: { $ref: '#/components/schemas/TopicPublish' }, example: { data: 'Hello!', event: 'greeting' } },
-              'text/plain': { schema: { type: 'string' }, example: 'Hello!' },
-              'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/TopicPublish' } },
-            },
-          },
-        },
+        // Documented by hand as /topics/{topic} (TOPIC_PATH_DOC): Swagger UI cannot fill in a `*`.
+        detail: { hide: true },
       },
     )
     .post(
@@ -114,4 +103,34 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
 export const publishSchemas = {
   TopicPublish: TopicBody,
   BatchPublish: t.Union([BatchItem, t.Array(BatchItem)]),
+  Published,
+  Error: ErrorBody,
+}
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
+
+/** The OpenAPI operation for `POST /topics/{topic}` (the route itself is `/topics/*`). */
+export const TOPIC_PATH_DOC = {
+  post: {
+    tags: ['Publish'],
+    summary: 'Publish one event to a topic',
+    description:
+      'The path after /topics/ is the topic: `/topics/chat/room-1` (in Swagger UI type `chat/room-1`; an encoded `%2F` works too). Send JSON `{"data": …}`, plain text (the body is the data), or an HTML form with a `data` field. Answers with the id the event was stored under, once every connected subscriber has it queued.',
+    parameters: [{ name: 'topic', in: 'path', required: true, schema: { type: 'string' }, example: 'chat/room-1', description: 'Segments joined by "/": A-Z a-z 0-9 _ - . ~ : @ + = , !' }],
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': { schema: { $ref: '#/components/schemas/TopicPublish' }, example: { data: 'Hello!', event: 'greeting' } },
+        'text/plain': { schema: { type: 'string' }, example: 'Hello!' },
+        'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/TopicPublish' } },
+      },
+    },
+    responses: {
+      200: { description: 'Stored and queued to every subscriber', content: { 'application/json': { schema: { $ref: '#/components/schemas/Published' } } } },
+      400: errorResponse('Invalid topic, event name, id, data or body'),
+      409: errorResponse('The id you chose is not newer than the last one'),
+      413: errorResponse('The body is larger than --max-message-size'),
+      415: errorResponse('Unsupported content type'),
+    },
+  },
 }

@@ -48,7 +48,8 @@ test('the OpenAPI document describes the publish endpoints with schemas and exam
     components: { schemas: Record<string, unknown> }
   }
   expect(spec.info).toMatchObject({ title: 'Herald', version: VERSION })
-  const topicPost = Object.entries(spec.paths).find(([path]) => path.startsWith('/topics/'))?.[1]?.post
+  expect(Object.keys(spec.paths).filter((path) => path.startsWith('/topics/'))).toEqual(['/topics/{topic}'])
+  const topicPost = spec.paths['/topics/{topic}']?.post
   expect(topicPost?.requestBody?.content).toHaveProperty('application/json')
   expect(topicPost?.requestBody?.content).toHaveProperty('text/plain')
   expect(topicPost?.requestBody?.content).toHaveProperty('application/x-www-form-urlencoded')
