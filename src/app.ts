@@ -10,6 +10,7 @@ import { DEFAULTS, type HeraldOptions } from './config'
 import { MemoryHistory } from './history/memory'
 import { Hub } from './hub/hub'
 import { type Logger, silentLogger } from './log'
+import { builtInStreams } from './streams/builtin'
 import { exampleStreams } from './streams/examples'
 import { sseTransport } from './transports/sse'
 import { wsServerOptions, wsTransport } from './transports/ws'
@@ -41,6 +42,7 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     .use(sseTransport(hub, options))
     .use(ws.plugin)
     .use(exampleStreams())
+    .use(builtInStreams(options))
     .onStop(() => hub.close())
 
   /**
