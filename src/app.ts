@@ -8,6 +8,8 @@ import { publishApi } from './api/publish'
 import { MemoryBroker } from './broker/memory'
 import { DEFAULTS, type HeraldOptions } from './config'
 import { MemoryHistory } from './history/memory'
+import { SqliteHistory } from './history/sqlite'
+import type { HistoryStore } from './history/store'
 import { Hub } from './hub/hub'
 import { type Logger, silentLogger } from './log'
 import { builtInStreams } from './streams/builtin'
@@ -22,7 +24,7 @@ import { wsServerOptions, wsTransport } from './transports/ws'
 export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
   const hub = new Hub({
-    history: new MemoryHistory({ perTopic: options.historySize, maxTopics: options.historyTopics, startedAt: { ms: Date.now(), seq: 0 } }),
+    history: historyStore(options),
     broker: new MemoryBroker(),
     maxDataBytes: options.maxMessageBytes,
     queueLimit: options.queueSize,
@@ -68,6 +70,13 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
   }
 
   return { app, hub, options, shutdown }
+}
+
+/** The history store `--store` names; both keep `--history` events per topic and honour `--history-ttl`. */
+function historyStore(options: HeraldOptions): HistoryStore {
+  const retention = { perTopic: options.historySize, maxTopics: options.historyTopics, ttlMs: options.historyTtlMs, startedAt: { ms: Date.now(), seq: 0 } }
+  if (options.store.startsWith('sqlite:')) return new SqliteHistory({ path: options.store.slice('sqlite:'.length), ...retention })
+  return new MemoryHistory(retention)
 }
 
 /** Waits for `promise`, at most `ms`; resolves with its value, or undefined on time-out. */

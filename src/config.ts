@@ -28,6 +28,10 @@ export interface HeraldOptions {
   wsBackpressureBytes: number
   /** Most topics (selectors) in one subscription. */
   maxSubscriptionTopics: number
+  /** Where history lives: `memory` (lost on restart) or `sqlite:PATH` (durable, survives restarts and crashes). */
+  store: StoreSpec
+  /** Events older than this many milliseconds leave the history (0 = only the count limits apply). */
+  historyTtlMs: number
   /** Origins allowed to call Herald from a browser on another origin; empty = same origin only, ['*'] = any. */
   corsOrigins: string[]
   /** Longest a graceful shutdown may take before remaining connections are cut, in milliseconds. */
@@ -104,6 +108,25 @@ function origins(value: string): string[] {
   return list
 }
 
+/** `memory`, or `sqlite:` followed by a file path. */
+export type StoreSpec = 'memory' | `sqlite:${string}`
+
+function storeSpec(value: string): StoreSpec {
+  const spec = value.trim()
+  if (spec === 'memory') return spec
+  if (spec.startsWith('sqlite:') && spec.length > 'sqlite:'.length) return spec as StoreSpec
+  throw new ConfigError(`expected "memory" or "sqlite:PATH" (e.g. sqlite:./herald.db), got "${value}"`)
+}
+
+/** A retention age: 0 (forever), a duration as for parseDuration, or whole days such as `7d` (at most 365d). */
+export function parseTtl(text: string): number {
+  const days = /^\s*(\d+)\s*d\s*$/i.exec(text)
+  if (!days) return parseDuration(text)
+  const value = Number(days[1]) * 86_400_000
+  if (value > 365 * 86_400_000) throw new ConfigError(`"${text}" is more than 365d`)
+  return value
+}
+
 function row<K extends keyof HeraldOptions>(r: OptionRow<K>): OptionRow<K> {
   return r
 }
@@ -120,6 +143,8 @@ export const OPTIONS = [
   row({ key: 'queueSize', flag: '--queue-size', env: ['HERALD_QUEUE_SIZE'], default: 4096, shown: '4096', description: 'unread events an SSE subscriber may hold before it is cut', parse: integer(1, 1_000_000) }),
   row({ key: 'wsBackpressureBytes', flag: '--ws-backpressure', env: ['HERALD_WS_BACKPRESSURE'], default: 4 * 1024 ** 2, shown: '4mb', description: 'unsent bytes a WebSocket may hold before it is closed as too slow', parse: parseSize }),
   row({ key: 'maxSubscriptionTopics', flag: '--max-subscription-topics', env: ['HERALD_MAX_SUBSCRIPTION_TOPICS'], default: 64, shown: '64', description: 'most topics one subscription may name', parse: integer(1, 10_000) }),
+  row({ key: 'store', flag: '--store', env: ['HERALD_STORE'], default: 'memory', shown: 'memory', description: 'event history: memory (lost on restart) or sqlite:PATH (durable)', parse: storeSpec }),
+  row({ key: 'historyTtlMs', flag: '--history-ttl', env: ['HERALD_HISTORY_TTL'], default: 0, shown: '0 (no age limit)', description: 'drop history older than this, e.g. 1h or 7d (0 = keep until --history)', parse: parseTtl }),
   row({ key: 'corsOrigins', flag: '--cors-origins', env: ['HERALD_CORS_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'browser origins allowed to publish and subscribe cross-origin (comma-separated, or *)', parse: origins }),
   row({ key: 'shutdownTimeoutMs', flag: '--shutdown-timeout', env: ['HERALD_SHUTDOWN_TIMEOUT'], default: 10_000, shown: '10s', description: 'longest a graceful shutdown (SIGINT/SIGTERM) may take', parse: parseDuration }),
   row({ key: 'logLevel', flag: '--log-level', env: ['HERALD_LOG_LEVEL'], default: 'info', shown: 'info', description: `log records at or above: ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),

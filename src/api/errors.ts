@@ -20,6 +20,7 @@ export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
   unknown_type: 400,
   not_found: 404,
   shutting_down: 503,
+  store_unavailable: 503,
 }
 
 /** Every error body: `{"error": {"code": "...", "message": "..."}}`. */

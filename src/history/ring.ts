@@ -29,6 +29,16 @@ export class Ring<T> {
     return evicted
   }
 
+  /** Removes and returns the oldest item (undefined when empty). */
+  shift(): T | undefined {
+    if (this.count === 0) return undefined
+    const item = this.items[this.start] as T
+    this.items[this.start] = undefined
+    this.start = (this.start + 1) % this.capacity
+    this.count--
+    return item
+  }
+
   /** Index of the first item for which `isAfter` is true (items are sorted), or `length`. */
   firstIndexWhere(isAfter: (item: T) => boolean): number {
     let low = 0

@@ -18,6 +18,7 @@ export type HubErrorCode =
   | 'too_many_topics'
   | 'unknown_type'
   | 'not_found'
+  | 'store_unavailable'
   | 'shutting_down'
 
 export class HubError extends Error {

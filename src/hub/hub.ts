@@ -195,6 +195,9 @@ export class Hub {
   private deliver(events: readonly HubEvent[]): void {
     const last = events.at(-1)
     if (last) this.ids.advanceTo(last.position)
+    // A synchronous store (memory, sqlite) has stored the batch when append returns: before any
+    // subscriber sees it and, since the memory broker delivers inside publish, before the publish
+    // is acknowledged. If it throws (store_unavailable), nothing is delivered and the publish fails.
     void this.options.history.append(events)
     for (const event of events) {
       this.published++

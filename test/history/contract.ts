@@ -1,0 +1,174 @@
+/**
+ * The HistoryStore contract, run against every implementation (memory.test.ts, sqlite.test.ts).
+ * A store under test is built fresh per test by `make`, with a pinned clock for the TTL.
+ */
+import { describe, expect, test } from 'bun:test'
+import type { HubEvent } from '../../src/hub/event'
+import { type EventId, formatEventId, ZERO_ID } from '../../src/hub/id'
+import type { HistoryStore } from '../../src/history/store'
+
+export interface StoreOptions {
+  perTopic: number
+  maxTopics: number
+  startedAt: EventId
+  ttlMs?: number
+  now?: () => number
+}
+
+/** A store plus the TTL step the contract drives by hand (both implementations have one). */
+export type TestableStore = HistoryStore & { expire(): boolean }
+
+export function event(topic: string, ms: number, seq = 0, extra: Partial<HubEvent> = {}): HubEvent {
+  const position: EventId = { ms, seq }
+  return { id: formatEventId(position), position, topic, data: `${topic}@${ms}-${seq}`, json: false, time: ms, ...extra }
+}
+
+const all = () => true
+const ids = (events: readonly HubEvent[]) => events.map((e) => e.id)
+const at = (ms: number, seq = 0): EventId => ({ ms, seq })
+
+export function historyContract(name: string, make: (options: StoreOptions) => TestableStore): void {
+  const defaults: StoreOptions = { perTopic: 10, maxTopics: 10, startedAt: ZERO_ID }
+  const open = (options: Partial<StoreOptions> = {}) => make({ ...defaults, ...options })
+
+  describe(`HistoryStore contract: ${name}`, () => {
+    test('an empty store has head ZERO_ID, no events, and serves positions since it started', async () => {
+      const history = open({ startedAt: at(100) })
+      expect(history.head()).toEqual(ZERO_ID)
+      expect(history.stats()).toEqual({ topics: 0, events: 0 })
+      expect(await history.since(at(100), all, 100)).toEqual({ events: [], complete: true })
+      expect((await history.since(at(99), all, 100)).complete).toBe(false)
+    })
+
+    test('replays events after a position, across topics, in id order', async () => {
+      const history = open()
+      history.append([event('a', 1), event('b', 2), event('a', 3), event('c', 4)])
+      const found = await history.since(at(1), (topic) => topic !== 'c', 100)
+      expect(found.complete).toBe(true)
+      expect(ids(found.events)).toEqual(['2-0', '3-0'])
+      expect(history.head()).toEqual(at(4))
+    })
+
+    test('what comes back is exactly what went in: name, JSON flag, data, time', async () => {
+      const history = open()
+      const stored = [
+        event('a', 1, 0, { event: 'chat', data: '{"text":"hi","n":[1,2]}', json: true, time: 1234 }),
+        event('a', 1, 1, { data: 'line 1\nline 2\r\nline 3', time: 1235 }),
+        event('a', 1, 2, { data: '', time: 1236 }),
+        event('a/b/c', 2, 0, { data: 'émoji 🎉 中文 \u0000 nul', event: 'x.y:z-1', time: 1237 }),
+      ]
+      history.append(stored)
+      expect((await history.since(ZERO_ID, all, 100)).events).toEqual(stored)
+    })
+
+    test('batches and single appends store the same thing', async () => {
+      const one = open()
+      const each = open()
+      const events = [event('a', 1), event('b', 2), event('a', 3), event('a', 4)]
+      one.append(events)
+      for (const e of events) each.append([e])
+      expect(await one.since(ZERO_ID, all, 100)).toEqual(await each.since(ZERO_ID, all, 100))
+      expect(one.stats()).toEqual(each.stats())
+    })
+
+    test('a position older than what a topic retains is incomplete (a gap)', async () => {
+      const history = open({ perTopic: 2 })
+      history.append([event('a', 1), event('a', 2), event('a', 3), event('b', 4)])
+      // a@1 was dropped: a client that saw nothing after 0 missed it.
+      expect((await history.since(ZERO_ID, all, 100)).complete).toBe(false)
+      const fromOne = await history.since(at(1), all, 100)
+      expect(fromOne.complete).toBe(true)
+      expect(ids(fromOne.events)).toEqual(['2-0', '3-0', '4-0'])
+      // Topic b never lost anything: resuming only b from long ago is complete.
+      expect((await history.since(ZERO_ID, (topic) => topic === 'b', 100)).complete).toBe(true)
+      expect(history.stats()).toEqual({ topics: 2, events: 3 })
+    })
+
+    test('count retention keeps at least the newest perTopic events and stays near the limit', async () => {
+      const history = open({ perTopic: 100 })
+      const events = Array.from({ length: 1001 }, (_, i) => event('a', 1 + Math.floor(i / 7), i % 7))
+      for (let i = 0; i < events.length; i += 7) history.append(events.slice(i, i + 7))
+      const count = history.stats().events
+      expect(count).toBeGreaterThanOrEqual(100)
+      expect(count).toBeLessThanOrEqual(100 + 100 / 16)
+      // The newest 100 are all there: resuming just before them is complete.
+      const found = await history.since((events.at(-101) as HubEvent).position, all, 1000)
+      expect(found).toEqual({ events: events.slice(-100), complete: true })
+      expect((await history.since((events.at(-100 - 16) as HubEvent).position, all, 1000)).complete).toBe(false)
+    })
+
+    test('positions from before the store started are incomplete', async () => {
+      const history = open({ startedAt: at(100) })
+      history.append([event('a', 101)])
+      expect((await history.since(at(50), all, 100)).complete).toBe(false)
+      expect((await history.since(at(100), all, 100)).complete).toBe(true)
+    })
+
+    test('past maxTopics the least recently published topic is dropped and older positions become incomplete', async () => {
+      const history = open({ maxTopics: 2 })
+      history.append([event('a', 1), event('b', 2), event('a', 3), event('c', 4)])
+      expect(history.stats()).toEqual({ topics: 2, events: 3 })
+      expect((await history.since(at(1), all, 100)).complete).toBe(false)
+      expect(ids((await history.since(at(2), all, 100)).events)).toEqual(['3-0', '4-0'])
+    })
+
+    test('more matches than the limit: the oldest `limit`, marked incomplete', async () => {
+      const history = open()
+      history.append([event('a', 1), event('a', 2), event('a', 3)])
+      const found = await history.since(ZERO_ID, all, 2)
+      expect(found.complete).toBe(false)
+      expect(ids(found.events)).toEqual(['1-0', '2-0'])
+    })
+
+    test('the TTL drops old events; resuming before them is incomplete, after them complete', async () => {
+      let now = 1000
+      const history = open({ ttlMs: 100, now: () => now })
+      history.append([event('a', 1, 0, { time: 900 }), event('b', 2, 0, { time: 950 }), event('a', 3, 0, { time: 990 })])
+      now = 1060 // a@1 (900) and b@2 (950) are older than 100 ms
+      while (history.expire()) {}
+      expect(history.stats()).toEqual({ topics: 2, events: 1 })
+      expect((await history.since(ZERO_ID, all, 100)).complete).toBe(false)
+      expect((await history.since(at(1), (topic) => topic === 'a', 100)).complete).toBe(true)
+      const fromTwo = await history.since(at(2), all, 100)
+      expect(fromTwo).toEqual({ events: [event('a', 3, 0, { time: 990 })], complete: true })
+      // Everything expired: the head still remembers the newest id.
+      now = 5000
+      while (history.expire()) {}
+      expect(history.stats().events).toBe(0)
+      expect(history.head()).toEqual(at(3))
+      expect((await history.since(at(3), all, 100)).complete).toBe(true)
+      expect((await history.since(at(2), all, 100)).complete).toBe(false)
+    })
+
+    test('a long TTL backlog is dropped in several small steps', async () => {
+      let now = 0
+      const history = open({ perTopic: 100_000, ttlMs: 10, now: () => now })
+      const events = Array.from({ length: 25_000 }, (_, i) => event(`t${i % 3}`, 1 + i))
+      history.append(events)
+      now = 1_000_000
+      let steps = 1
+      while (history.expire()) steps++
+      expect(steps).toBeGreaterThan(1)
+      expect(history.stats().events).toBe(0)
+    })
+
+    test('without a TTL nothing expires', async () => {
+      const history = open({ now: () => Number.MAX_SAFE_INTEGER })
+      history.append([event('a', 1)])
+      expect(history.expire()).toBe(false)
+      expect(history.stats().events).toBe(1)
+    })
+
+    test('a topic emptied by the TTL, then dropped past maxTopics, still raises the floor', async () => {
+      let now = 0
+      const history = open({ maxTopics: 1, ttlMs: 10, now: () => now })
+      history.append([event('a', 5, 0, { time: 0 })])
+      now = 100
+      while (history.expire()) {}
+      history.append([event('b', 6, 0, { time: 100 })])
+      expect(history.stats()).toEqual({ topics: 1, events: 1 })
+      expect((await history.since(at(4), all, 100)).complete).toBe(false)
+      expect(await history.since(at(5), all, 100)).toEqual({ events: [event('b', 6, 0, { time: 100 })], complete: true })
+    })
+  })
+}

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SqliteHistory, type SqliteHistoryOptions } from '../../src/history/sqlite'
+import { HubError } from '../../src/hub/errors'
+import { ZERO_ID } from '../../src/hub/id'
+import { event, historyContract } from './contract'
+
+const dirs: string[] = []
+const open: SqliteHistory[] = []
+
+function tempPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sqlite-'))
+  dirs.push(dir)
+  return join(dir, 'history.db')
+}
+
+function make(options: Omit<SqliteHistoryOptions, 'path'>, path = tempPath()): SqliteHistory {
+  const store = new SqliteHistory({ path, ...options })
+  open.push(store)
+  return store
+}
+
+/** Closes a store and reopens the same file, as a restarted server would. */
+function reopen(store: SqliteHistory, path: string, options: Omit<SqliteHistoryOptions, 'path'>): SqliteHistory {
+  store.close()
+  open.splice(open.indexOf(store), 1)
+  return make(options, path)
+}
+
+afterEach(() => {
+  for (const store of open.splice(0)) store.close()
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+historyContract('SqliteHistory', (options) => make(options))
+
+describe('SqliteHistory durability', () => {
+  const all = () => true
+  const options = { perTopic: 3, maxTopics: 2, startedAt: { ms: 100, seq: 0 } }
+
+  test('events, the head and per-topic gaps survive a reopen', async () => {
+    const path = tempPath()
+    const first = make(options, path)
+    first.append([event('a', 101), event('a', 102), event('a', 103), event('a', 104), event('b', 105, 0, { event: 'x', json: true, data: '[1]' })])
+    const before = first.since({ ms: 100, seq: 0 }, all, 100)
+    const second = reopen(first, path, { ...options, startedAt: { ms: 999, seq: 0 } })
+    expect(second.head()).toEqual({ ms: 105, seq: 0 })
+    expect(second.stats()).toEqual({ topics: 2, events: 4 })
+    // The file's own creation time is the floor, not the restart's: positions from before the restart are served.
+    expect(second.since({ ms: 100, seq: 0 }, all, 100)).toEqual(before)
+    expect(before.complete).toBe(false) // a@101 was trimmed, and the reopened store still knows it
+    expect(second.since({ ms: 101, seq: 0 }, all, 100).complete).toBe(true)
+    expect(second.since({ ms: 99, seq: 0 }, all, 100).complete).toBe(false)
+  })
+
+  test('a floor raised by dropping a topic survives a reopen', () => {
+    const path = tempPath()
+    const first = make(options, path)
+    first.append([event('a', 101), event('b', 102), event('c', 103)])
+    const second = reopen(first, path, options)
+    expect(second.stats()).toEqual({ topics: 2, events: 2 })
+    expect(second.since({ ms: 100, seq: 0 }, all, 100).complete).toBe(false)
+    expect(second.since({ ms: 101, seq: 0 }, all, 100).complete).toBe(true)
+    // Least recently published first after the reopen too: d drops b, not c.
+    second.append([event('d', 104)])
+    expect(second.since({ ms: 101, seq: 0 }, all, 100).complete).toBe(false)
+    expect(second.since({ ms: 102, seq: 0 }, all, 100).events.map((e) => e.topic)).toEqual(['c', 'd'])
+  })
+
+  test('a history emptied by the TTL keeps its head and gaps across a reopen', () => {
+    const path = tempPath()
+    let now = 0
+    const first = make({ ...options, ttlMs: 10, now: () => now }, path)
+    first.append([event('a', 101, 0, { time: 0 }), event('a', 102, 0, { time: 0 })])
+    now = 1000
+    while (first.expire()) {}
+    const second = reopen(first, path, options)
+    expect(second.stats()).toEqual({ topics: 1, events: 0 })
+    expect(second.head()).toEqual({ ms: 102, seq: 0 })
+    expect(second.since({ ms: 101, seq: 0 }, all, 100).complete).toBe(false)
+    expect(second.since({ ms: 102, seq: 0 }, all, 100).complete).toBe(true)
+  })
+
+  test('a second store on the same file is refused while the first is open', () => {
+    const path = tempPath()
+    make(options, path)
+    expect(() => make(options, path)).toThrow(HubError)
+    try {
+      make(options, path)
+    } catch (error) {
+      expect((error as HubError).code).toBe('store_unavailable')
+      expect((error as HubError).message).toContain('locked')
+    }
+  })
+
+  test('a file that is not a Herald database is refused with a clear error', () => {
+    const path = tempPath()
+    writeFileSync(path, 'not a database, just some text that is long enough to look like a header '.repeat(100))
+    expect(() => make({ ...options, startedAt: ZERO_ID }, path)).toThrow(/cannot open the event store/)
+  })
+})
