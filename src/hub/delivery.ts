@@ -12,7 +12,16 @@ export class Delivery {
   private firstValue: unknown
   private others: Map<Encoder<unknown>, unknown> | undefined
 
-  constructor(readonly event: HubEvent) {}
+  /**
+   * @param sequence the hub's delivery counter (1, 2, 3, … in delivery order), or -1 for a replay
+   *   made for one subscriber. Two subscribers whose batches start and end with the same live
+   *   deliveries and span a gap-free run of sequence numbers got the same batch, so a transport may
+   *   reuse one encoding of the batch for both.
+   */
+  constructor(
+    readonly event: HubEvent,
+    readonly sequence = -1,
+  ) {}
 
   encode<T>(encoder: Encoder<T>): T {
     // Two transports exist today, so a field pair beats a Map on this hot path.

