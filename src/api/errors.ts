@@ -42,6 +42,8 @@ export const errorHandler = (log: Logger) =>
   const hubError = error instanceof HubError ? error : (error as { cause?: unknown }).cause
   if (hubError instanceof HubError) {
     set.status = STATUS_BY_CODE[hubError.code]
+    // A client's mistake, not the server's: visible with --log-level debug.
+    log.debug('request refused', { method: request.method, path: new URL(request.url).pathname, status: set.status, code: hubError.code })
     return errorBody(hubError.code, hubError.message)
   }
   switch (code) {
