@@ -32,7 +32,7 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     maxSelectors: options.maxSubscriptionTopics,
   })
   const lifecycle = new Lifecycle()
-  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes }
+  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize }
   const ws = wsTransport(hub, wsOptions, log)
   const app = new Elysia({ name: 'herald', websocket: wsServerOptions(wsOptions) })
     .use(lifecycle.plugin())

@@ -30,6 +30,21 @@ export interface SubscribeOptions {
   signal?: AbortSignal
 }
 
+/** What /stats shows of the hub: counters since start and gauges of what is alive now. */
+export interface HubStats {
+  published: number
+  subscribers: number
+  subscriptions: number
+  head: string
+  history: { topics: number; events: number }
+  /** Deliveries waiting unread in SSE subscription queues, summed (bounded by queueLimit each). */
+  queued: number
+  /** Subscribers cut since start because they read too slowly, by transport (`sse` is counted here; others report theirs). */
+  slowConsumers: Record<string, number>
+  /** Resources alive now, for leak checks: SSE abort listeners, plus what transports report (timers…). */
+  gauges: Record<string, number>
+}
+
 /** Called with each delivery after subscribers got it: the WebSocket transport's native fan-out. */
 export type Fanout = (delivery: Delivery) => void
 
@@ -43,6 +58,11 @@ export class Hub {
   private readonly fanouts = new Set<Fanout>()
   private readonly ids: IdGenerator
   private published = 0
+  /** SSE subscriptions ended with `overflow`. */
+  private overflowed = 0
+  /** Subscriptions whose abort listener is still attached (created, not yet ended). */
+  private abortListeners = 0
+  private readonly reporters = { slowConsumers: new Map<string, () => number>(), gauges: new Map<string, () => number>() }
   /** Deliveries made so far; numbers each Delivery (see Delivery.sequence). */
   private deliveries = 0
   private closed = false
@@ -107,17 +127,26 @@ export class Hub {
   async subscribe(selectors: readonly Selector[], options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; reconnect after it restarts')
     const after = this.parseLastEventId(options.lastEventId)
+    this.abortListeners++
     const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, (ended) => {
+      this.abortListeners--
+      if (ended.ended === 'overflow') this.overflowed++
       this.registry.remove(ended)
       this.subscriptions.delete(ended)
     })
-    await this.catchUp(selectors, after, (missed, resetTo) => {
-      if (subscription.ended) return
-      subscription.resetTo = resetTo
-      subscription.replay(missed)
-      this.subscriptions.add(subscription)
-      this.registry.add(subscription)
-    })
+    try {
+      await this.catchUp(selectors, after, (missed, resetTo) => {
+        if (subscription.ended) return
+        subscription.resetTo = resetTo
+        subscription.replay(missed)
+        this.subscriptions.add(subscription)
+        this.registry.add(subscription)
+      })
+    } catch (error) {
+      // A failed history read must not leave the abort listener behind.
+      subscription.end('aborted')
+      throw error
+    }
     return subscription
   }
 
@@ -172,13 +201,29 @@ export class Hub {
     return this.subscriptions
   }
 
-  stats(): { published: number; subscribers: number; subscriptions: number; head: string; history: { topics: number; events: number } } {
+  /**
+   * Lets a transport add a counter of slow consumers it cut (`slowConsumers`) or a gauge of what it
+   * holds alive (`gauges`, e.g. timers) to `stats()`, so /stats shows everything in one place.
+   * Returns the remover.
+   */
+  report(kind: 'slowConsumers' | 'gauges', name: string, read: () => number): () => void {
+    this.reporters[kind].set(name, read)
+    return () => this.reporters[kind].delete(name)
+  }
+
+  stats(): HubStats {
+    let queued = 0
+    for (const subscription of this.subscriptions) queued += subscription.queued
+    const read = (reporters: Map<string, () => number>) => Object.fromEntries([...reporters].map(([name, value]) => [name, value()]))
     return {
       published: this.published,
       subscribers: this.registry.size,
       subscriptions: this.subscriptions.size,
       head: this.head,
       history: this.options.history.stats(),
+      queued,
+      slowConsumers: { sse: this.overflowed, ...read(this.reporters.slowConsumers) },
+      gauges: { sseAbortListeners: this.abortListeners, ...read(this.reporters.gauges) },
     }
   }
 

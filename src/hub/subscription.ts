@@ -3,6 +3,10 @@ import type { HubEvent } from './event'
 import type { Subscriber } from './registry'
 import type { Selector } from './topics'
 
+/** Most deliveries one `next()` batch hands out, and roughly most bytes of data: one SSE write stays bounded. */
+const BATCH_EVENTS = 1024
+const BATCH_BYTES = 256 * 1024
+
 /** Why a subscription stopped. `overflow`: its queue filled because the client read too slowly. */
 export type EndReason = 'closed' | 'aborted' | 'overflow'
 
@@ -38,6 +42,11 @@ export class Subscription implements Subscriber {
     return this.endReason
   }
 
+  /** Deliveries waiting to be read (replayed and live). */
+  get queued(): number {
+    return this.queue.length + this.backlog.length
+  }
+
   /** Queues events the client missed; they are read before any live event. */
   replay(events: readonly HubEvent[]): void {
     for (const event of events) this.backlog.push(new Delivery(event))
@@ -60,16 +69,8 @@ export class Subscription implements Subscriber {
    */
   async next(): Promise<Delivery[] | null> {
     for (;;) {
-      if (this.backlog.length > 0) {
-        const batch = this.backlog
-        this.backlog = []
-        return batch
-      }
-      if (this.queue.length > 0) {
-        const batch = this.queue
-        this.queue = []
-        return batch
-      }
+      if (this.backlog.length > 0) return this.take('backlog')
+      if (this.queue.length > 0) return this.take('queue')
       if (this.endReason) return null
       if (this.keepAliveDue) {
         this.keepAliveDue = false
@@ -78,6 +79,22 @@ export class Subscription implements Subscriber {
       await new Promise<void>((resolve) => (this.wake = resolve))
       this.wake = undefined
     }
+  }
+
+  /**
+   * Removes the oldest deliveries of one list, up to BATCH_EVENTS / about BATCH_BYTES of data, so a
+   * consumer that fell behind does not get (and the server does not buffer) one huge chunk.
+   */
+  private take(list: 'backlog' | 'queue'): Delivery[] {
+    const items = this[list]
+    let count = 0
+    let bytes = 0
+    while (count < items.length && count < BATCH_EVENTS && bytes < BATCH_BYTES) bytes += (items[count++] as Delivery).event.data.length
+    if (count === items.length) {
+      this[list] = []
+      return items
+    }
+    return items.splice(0, count)
   }
 
   /** Called on a shared timer: asks for a keep-alive if nothing was delivered since the last call. */

@@ -68,7 +68,7 @@ export function sharedBatchEncoder(): BatchEncoder {
  * Runs `tick` on every live subscription at the keep-alive interval, while there are any. One
  * timer for all streams; it stops itself when the last stream ends.
  */
-function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop(): void } {
+function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop(): void; running(): boolean } {
   let timer: ReturnType<typeof setInterval> | undefined
   const stop = () => {
     if (timer) clearInterval(timer)
@@ -84,12 +84,14 @@ function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop():
       }, intervalMs)
     },
     stop,
+    running: () => timer !== undefined,
   }
 }
 
 /** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
 export function sseTransport(hub: Hub, options: SseOptions) {
   const keepAlive = keepAliveTimer(hub, options.keepAliveMs)
+  hub.report('gauges', 'sseKeepAliveTimers', () => (keepAlive.running() ? 1 : 0))
   const encode = sharedBatchEncoder()
   return new Elysia({ name: 'herald-sse' })
     .onStop(() => keepAlive.stop())

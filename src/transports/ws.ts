@@ -1,19 +1,19 @@
 import type { Server, ServerWebSocket } from 'bun'
 import { Elysia } from 'elysia'
-import type { Delivery } from '../hub/delivery'
 import { HubError } from '../hub/errors'
 import type { HubEvent } from '../hub/event'
 import type { Hub } from '../hub/hub'
-import type { Subscriber } from '../hub/registry'
-import type { Selector } from '../hub/topics'
 import type { Logger } from '../log'
 import { wsEventFrame, wsMessage } from './frames'
+import { Connection } from './ws-connection'
 
 export interface WsOptions {
   /** Largest `data` a client may publish, in bytes (larger → `payload_too_large`); frames over this plus WS_ENVELOPE_BYTES are closed with 1009. */
   maxMessageBytes: number
   /** Unsent bytes before Bun closes a slow socket (`backpressureLimit`). */
   backpressureBytes: number
+  /** Live events a resuming socket may have waiting behind its replay before it is cut (default 4096). */
+  queueSize?: number
 }
 
 /** Bytes a WebSocket message may carry beyond the data limit: topic, event name, id, ref, JSON syntax. */
@@ -22,71 +22,17 @@ export const WS_ENVELOPE_BYTES = 4096
 /** What one client may send. Every message is a JSON object with a `type`; `ref` is echoed back. */
 type ClientMessage = Record<string, unknown> & { type?: unknown; ref?: unknown }
 
-/**
- * Per-connection state. Concrete topics are Bun-native subscriptions (`ws.subscribe`, delivered by
- * one `server.publish` per event). Patterns cannot be native, so the connection registers one hub
- * subscriber for all its patterns; it skips topics the socket already gets natively, so an event
- * matching both a topic and a pattern arrives once.
- */
-class Connection implements Subscriber {
-  selectors: Selector[] = []
-  private detach: (() => void) | undefined
+/** A socket, or its connection (whose sends notice Bun's backpressure cut). */
+type Target = ServerWebSocket<unknown> | Connection | undefined
 
-  constructor(
-    private readonly socket: ServerWebSocket<unknown>,
-    private readonly hub: Hub,
-  ) {}
-
-  receive(delivery: Delivery): void {
-    if (this.socket.isSubscribed(delivery.event.topic)) return
-    this.socket.send(delivery.encode(wsEventFrame))
-  }
-
-  add(selectors: readonly Selector[]): void {
-    const patterns = new Map(this.selectors.map((selector) => [selector.source, selector]))
-    for (const selector of selectors) {
-      if (selector.isPattern) patterns.set(selector.source, selector)
-      else this.socket.subscribe(selector.source)
-    }
-    this.setPatterns([...patterns.values()])
-  }
-
-  remove(selectors: readonly Selector[]): void {
-    const gone = new Set(selectors.map((selector) => selector.source))
-    for (const source of gone) if (this.socket.isSubscribed(source)) this.socket.unsubscribe(source)
-    this.setPatterns(this.selectors.filter((selector) => !gone.has(selector.source)))
-  }
-
-  /** Every topic and pattern this socket is subscribed to. */
-  topics(): string[] {
-    return [...this.socket.subscriptions, ...this.selectors.map((selector) => selector.source)]
-  }
-
-  close(): void {
-    this.detach?.()
-    this.detach = undefined
-  }
-
-  closeSocket(code: number, reason: string): void {
-    this.socket.close(code, reason)
-  }
-
-  private setPatterns(selectors: Selector[]): void {
-    this.detach?.()
-    this.detach = undefined
-    this.selectors = selectors
-    if (selectors.length > 0) this.detach = this.hub.attach(this)
-  }
+function send(target: Target, message: { type: string } & Record<string, unknown>, ref: unknown): void {
+  target?.send(wsMessage(ref === undefined ? message : { ...message, ref }))
 }
 
-function send(socket: ServerWebSocket<unknown>, message: { type: string } & Record<string, unknown>, ref: unknown): void {
-  socket.send(wsMessage(ref === undefined ? message : { ...message, ref }))
-}
-
-function sendError(socket: ServerWebSocket<unknown>, error: unknown, ref: unknown, log: Logger): void {
+function sendError(target: Target, error: unknown, ref: unknown, log: Logger): void {
   const hubError = error instanceof HubError ? error : new HubError('invalid_message', 'the message could not be handled')
   if (!(error instanceof HubError)) log.error('websocket message failed', { error })
-  send(socket, { type: 'error', ...hubError.toJSON() }, ref)
+  send(target, { type: 'error', ...hubError.toJSON() }, ref)
 }
 
 /**
@@ -113,25 +59,31 @@ export function wsServerOptions(options: WsOptions) {
 export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
   const connections = new Map<string, Connection>()
   let removeFanout: (() => void) | undefined
+  /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
+  let closedSlow = 0
+  hub.report('slowConsumers', 'ws', () => closedSlow)
+  const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096 }
 
-  const subscribe = async (socket: ServerWebSocket<unknown>, id: string, topics: unknown, lastEventId: unknown, ref: unknown) => {
+  const subscribe = async (id: string, topics: unknown, lastEventId: unknown, ref: unknown) => {
     const selectors = hub.parseSelectors(topics)
     if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== 'string') {
       throw new HubError('invalid_last_event_id', '"lastEventId" must be a string')
     }
     const after = hub.parseLastEventId(lastEventId)
-    await hub.catchUp(selectors, after, (missed: HubEvent[], resetTo) => {
-      const connection = connections.get(id)
-      if (!connection) return
-      // All in one synchronous step: acknowledge, replay, then go live, so no event falls between.
-      send(socket, { type: 'subscribed', topics: selectors.map((selector) => selector.source) }, ref)
-      if (resetTo) send(socket, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
-      for (const event of missed) socket.send(wsEventFrame(event))
-      connection.add(selectors)
-    })
+    const connection = connections.get(id)
+    await connection?.serially(() =>
+      hub.catchUp(selectors, after, (missed: HubEvent[], resetTo) => {
+        if (!connections.has(id)) return
+        // All in one synchronous step: acknowledge, then replay and go live, so no event falls between.
+        send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source) }, ref)
+        if (resetTo) send(connection, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
+        connection.goLive(selectors, missed)
+      }),
+    )
   }
 
-  const handle = async (socket: ServerWebSocket<unknown>, id: string, raw: unknown) => {
+  const handle = async (id: string, raw: unknown) => {
+    const connection = connections.get(id)
     let message: ClientMessage
     if (typeof raw === 'string') {
       try {
@@ -150,19 +102,22 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
     const ref = message.ref
     switch (message.type) {
       case 'subscribe':
-        return subscribe(socket, id, message.topics ?? message.topic, message.lastEventId, ref)
+        return subscribe(id, message.topics ?? message.topic, message.lastEventId, ref)
       case 'unsubscribe': {
         const selectors = hub.parseSelectors(message.topics ?? message.topic)
-        connections.get(id)?.remove(selectors)
-        return send(socket, { type: 'unsubscribed', topics: selectors.map((selector) => selector.source) }, ref)
+        // After any subscribe still catching up, so the two apply in the order they were sent.
+        return connection?.serially(async () => {
+          connection.remove(selectors)
+          send(connection, { type: 'unsubscribed', topics: selectors.map((selector) => selector.source) }, ref)
+        })
       }
       case 'publish': {
         const [event] = await hub.publish([{ topic: message.topic as string, data: message.data, event: message.event as string | undefined, id: message.id as string | undefined }])
-        if (event) send(socket, { type: 'published', topic: event.topic, id: event.id }, ref)
+        if (event) send(connection, { type: 'published', topic: event.topic, id: event.id }, ref)
         return
       }
       case 'ping':
-        return send(socket, { type: 'pong' }, ref)
+        return send(connection, { type: 'pong' }, ref)
       default:
         throw new HubError('unknown_type', `unknown message type ${JSON.stringify(message.type ?? null)}: use subscribe, unsubscribe, publish or ping`)
     }
@@ -175,7 +130,12 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
       removeFanout?.()
       // One server.publish per event: Bun writes the same frame to every native subscriber.
       removeFanout = hub.addFanout((delivery) => {
-        if (native.subscriberCount(delivery.event.topic) > 0) native.publish(delivery.event.topic, delivery.encode(wsEventFrame))
+        const topic = delivery.event.topic
+        if (native.subscriberCount(topic) === 0) return
+        // 0 = a subscriber dropped the frame: Bun's backpressure limit is cutting it. Find which (rare).
+        if (native.publish(topic, delivery.encode(wsEventFrame)) === 0) {
+          for (const connection of connections.values()) if (connection.isSubscribed(topic)) connection.checkCut()
+        }
       })
     })
     .onStop(() => {
@@ -192,19 +152,23 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
       },
       open(ws) {
         const socket = ws.raw as ServerWebSocket<unknown>
-        connections.set(ws.id, new Connection(socket, hub))
+        connections.set(ws.id, new Connection(socket, hub, limits))
         const url = new URL((ws.data as { request: Request }).request.url)
         const topics = url.searchParams.getAll('topic')
         if (topics.length > 0) {
-          subscribe(socket, ws.id, topics, url.searchParams.get('lastEventId') ?? undefined, undefined).catch((error) => sendError(socket, error, undefined, log))
+          subscribe(ws.id, topics, url.searchParams.get('lastEventId') ?? undefined, undefined).catch((error) => sendError(connections.get(ws.id), error, undefined, log))
         }
       },
       message(ws, raw) {
-        const socket = ws.raw as ServerWebSocket<unknown>
-        handle(socket, ws.id, raw).catch((error) => sendError(socket, error, (raw as ClientMessage | null)?.ref, log))
+        handle(ws.id, raw).catch((error) => sendError(connections.get(ws.id), error, (raw as ClientMessage | null)?.ref, log))
+      },
+      drain(ws) {
+        connections.get(ws.id)?.flush()
       },
       close(ws) {
-        connections.get(ws.id)?.close()
+        const connection = connections.get(ws.id)
+        if (connection?.cut) closedSlow++
+        connection?.close()
         connections.delete(ws.id)
       },
     })
