@@ -38,6 +38,8 @@ export interface HeraldOptions {
   shutdownTimeoutMs: number
   logLevel: LogLevel
   logFormat: LogFormat
+  /** bun:sqlite file for the /feed demo's posts (created on the first feed request), or `:memory:` to keep none. */
+  feedDb: string
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
@@ -149,6 +151,7 @@ export const OPTIONS = [
   row({ key: 'shutdownTimeoutMs', flag: '--shutdown-timeout', env: ['HERALD_SHUTDOWN_TIMEOUT'], default: 10_000, shown: '10s', description: 'longest a graceful shutdown (SIGINT/SIGTERM) may take', parse: parseDuration }),
   row({ key: 'logLevel', flag: '--log-level', env: ['HERALD_LOG_LEVEL'], default: 'info', shown: 'info', description: `log records at or above: ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),
   row({ key: 'logFormat', flag: '--log-format', env: ['HERALD_LOG_FORMAT'], default: 'text', shown: 'text', description: 'log line format: text or json', parse: oneOf(LOG_FORMATS) }),
+  row({ key: 'feedDb', flag: '--feed-db', env: ['HERALD_FEED_DB'], default: 'herald-feed.sqlite', shown: 'herald-feed.sqlite', description: 'sqlite file for the /feed demo\'s posts, created on first use (:memory: = not kept)', parse: text }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions

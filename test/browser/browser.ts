@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+
+/** Debian's Chromium (`apt-get install -y chromium`; .ci/run installs it). Never a downloaded browser. */
+export const CHROMIUM = '/usr/bin/chromium'
+/** Screenshots go here (git ignores it); look at them to judge the pages. */
+export const ARTIFACTS = 'test-artifacts'
+
+/** Laptop and phone viewports: every page is screenshotted at both. */
+export const VIEWPORTS = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!(await Bun.file(CHROMIUM).exists())) {
+    throw new Error(`browser tests need ${CHROMIUM}: apt-get update && apt-get install -y chromium`)
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+}
+
+/**
+ * A fresh context (own cookies and storage, like a separate visitor) with one page. Errors thrown
+ * by page scripts are collected in `errors` so a test can assert there were none.
+ */
+export async function openPage(browser: Browser, url: string, viewport: { width: number; height: number } = VIEWPORTS.laptop): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport })
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text())
+  })
+  await page.goto(url)
+  return { context, page, errors }
+}
+
+/** Saves `test-artifacts/<name>.png` (full page). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true })
+}
