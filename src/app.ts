@@ -3,6 +3,7 @@ import { Elysia } from 'elysia'
 import { docs } from './api/docs'
 import { errorHandler } from './api/errors'
 import { healthApi } from './api/health'
+import { pages } from './api/pages'
 import { Lifecycle } from './api/lifecycle'
 import { publishApi } from './api/publish'
 import { MemoryBroker } from './broker/memory'
@@ -14,6 +15,8 @@ import { Hub } from './hub/hub'
 import { type Logger, silentLogger } from './log'
 import { builtInStreams } from './streams/builtin'
 import { exampleStreams } from './streams/examples'
+import { liveFeed } from './streams/feed/routes'
+import { chatPresence } from './streams/chat/plugin'
 import { sseTransport } from './transports/sse'
 import { wsServerOptions, wsTransport } from './transports/ws'
 
@@ -45,6 +48,9 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     .use(ws.plugin)
     .use(exampleStreams())
     .use(builtInStreams(options))
+    .use(liveFeed(hub, options, log))
+    .use(chatPresence(hub))
+    .use(pages())
     .onStop(() => hub.close())
 
   /**
