@@ -33,9 +33,10 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     queueLimit: options.queueSize,
     maxReplay: Math.max(options.historySize, 10_000),
     maxSelectors: options.maxSubscriptionTopics,
+    maxConnections: options.maxConnections,
   })
   const lifecycle = new Lifecycle()
-  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize }
+  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate }
   const ws = wsTransport(hub, wsOptions, log)
   const app = new Elysia({ name: 'herald', websocket: wsServerOptions(wsOptions) })
     .use(lifecycle.plugin())

@@ -21,6 +21,8 @@ export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
   not_found: 404,
   shutting_down: 503,
   store_unavailable: 503,
+  too_many_connections: 503,
+  rate_limited: 429,
 }
 
 /** Every error body: `{"error": {"code": "...", "message": "..."}}`. */

@@ -19,6 +19,8 @@ export type HubErrorCode =
   | 'unknown_type'
   | 'not_found'
   | 'store_unavailable'
+  | 'too_many_connections'
+  | 'rate_limited'
   | 'shutting_down'
 
 export class HubError extends Error {

@@ -19,6 +19,8 @@ export interface HubOptions {
   maxReplay: number
   /** Most selectors one subscription may name. */
   maxSelectors: number
+  /** Most subscriber connections (SSE streams + WebSockets) open at once; 0 or absent = no limit. */
+  maxConnections?: number
   /** Clock for event ids (tests pin it). */
   now?: () => number
 }
@@ -37,6 +39,8 @@ export interface HubStats {
   subscriptions: number
   head: string
   history: { topics: number; events: number }
+  /** Subscriber connections open now (SSE streams + WebSockets), as counted for maxConnections. */
+  connections: number
   /** Deliveries waiting unread in SSE subscription queues, summed (bounded by queueLimit each). */
   queued: number
   /** Subscribers cut since start because they read too slowly, by transport (`sse` is counted here; others report theirs). */
@@ -58,6 +62,8 @@ export class Hub {
   private readonly fanouts = new Set<Fanout>()
   private readonly ids: IdGenerator
   private published = 0
+  /** Subscriber connections open now (SSE streams + WebSockets), for maxConnections. */
+  private connections = 0
   /** SSE subscriptions ended with `overflow`. */
   private overflowed = 0
   /** Subscriptions whose abort listener is still attached (created, not yet ended). */
@@ -114,6 +120,31 @@ export class Hub {
     return [...new Set(items)].map(parseSelector)
   }
 
+  /**
+   * Throws `too_many_connections` when `maxConnections` subscriber connections are open. Transports
+   * call it before accepting one (SSE in `subscribe`, WebSocket before the upgrade).
+   */
+  checkCapacity(): void {
+    const max = this.options.maxConnections ?? 0
+    if (max > 0 && this.connections >= max) {
+      throw new HubError('too_many_connections', `Herald is at its limit of ${max} connections; try again later`)
+    }
+  }
+
+  /**
+   * Counts one subscriber connection until the returned release is called (idempotent). Does not
+   * check the limit: concurrent WebSocket upgrades checked in the same instant may pass it by a few.
+   */
+  admit(): () => void {
+    this.connections++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.connections--
+    }
+  }
+
   /** Parses a resume position; undefined and '' mean "no resume". */
   parseLastEventId(text: string | null | undefined): EventId | undefined {
     if (text === undefined || text === null || text === '') return undefined
@@ -127,8 +158,11 @@ export class Hub {
   async subscribe(selectors: readonly Selector[], options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; reconnect after it restarts')
     const after = this.parseLastEventId(options.lastEventId)
+    this.checkCapacity()
+    const release = this.admit()
     this.abortListeners++
     const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, (ended) => {
+      release()
       this.abortListeners--
       if (ended.ended === 'overflow') this.overflowed++
       this.registry.remove(ended)
@@ -221,6 +255,7 @@ export class Hub {
       subscriptions: this.subscriptions.size,
       head: this.head,
       history: this.options.history.stats(),
+      connections: this.connections,
       queued,
       slowConsumers: { sse: this.overflowed, ...read(this.reporters.slowConsumers) },
       gauges: { sseAbortListeners: this.abortListeners, ...read(this.reporters.gauges) },

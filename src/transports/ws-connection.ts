@@ -5,6 +5,7 @@ import type { Hub } from '../hub/hub'
 import type { Subscriber } from '../hub/registry'
 import type { Selector } from '../hub/topics'
 import { wsEventFrame } from './frames'
+import { TokenBucket } from './rate-limit'
 
 /** Limits one connection works within (from WsOptions). */
 export interface ConnectionLimits {
@@ -12,6 +13,8 @@ export interface ConnectionLimits {
   backpressureBytes: number
   /** Events a catching-up connection may have waiting (beyond its replay) before it is cut as too slow. */
   queueSize: number
+  /** Messages per second the client may send (0 = no limit). */
+  messageRate: number
 }
 
 /** Close code for a client cut because it read too slowly (1013: try again later — resume from your last id). */
@@ -49,12 +52,19 @@ export class Connection implements Subscriber {
   private detach: (() => void) | undefined
   private catchUp: CatchUp | undefined
   private idle: Promise<void> = Promise.resolve()
+  /** The client's message allowance. */
+  readonly rate: TokenBucket
+  /** Frees this connection's place under maxConnections. */
+  private readonly release: () => void
 
   constructor(
     private readonly socket: ServerWebSocket<unknown>,
     private readonly hub: Hub,
     private readonly limits: ConnectionLimits,
-  ) {}
+  ) {
+    this.rate = new TokenBucket(limits.messageRate)
+    this.release = hub.admit()
+  }
 
   /** Sends one text message, noting a drop by Bun's backpressure limit. */
   send(text: string): void {
@@ -148,6 +158,7 @@ export class Connection implements Subscriber {
 
   /** Releases hub subscribers (call from the close handler). */
   close(): void {
+    this.release()
     this.detach?.()
     this.detach = undefined
     this.catchUp?.detach()

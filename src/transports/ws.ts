@@ -14,6 +14,8 @@ export interface WsOptions {
   backpressureBytes: number
   /** Live events a resuming socket may have waiting behind its replay before it is cut (default 4096). */
   queueSize?: number
+  /** Messages per second one socket may send, in bursts of as many; more get `rate_limited` (0 or absent = no limit). */
+  messageRate?: number
 }
 
 /** Bytes a WebSocket message may carry beyond the data limit: topic, event name, id, ref, JSON syntax. */
@@ -62,7 +64,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
   /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
   let closedSlow = 0
   hub.report('slowConsumers', 'ws', () => closedSlow)
-  const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096 }
+  const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096, messageRate: options.messageRate ?? 0 }
 
   const subscribe = async (id: string, topics: unknown, lastEventId: unknown, ref: unknown) => {
     const selectors = hub.parseSelectors(topics)
@@ -149,6 +151,8 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
         const topics = url.searchParams.getAll('topic')
         if (topics.length > 0) hub.parseSelectors(topics)
         hub.parseLastEventId(url.searchParams.get('lastEventId'))
+        // 503 before the upgrade; the connection is counted from open to close.
+        hub.checkCapacity()
       },
       open(ws) {
         const socket = ws.raw as ServerWebSocket<unknown>
@@ -160,6 +164,12 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
         }
       },
       message(ws, raw) {
+        const connection = connections.get(ws.id)
+        // Refused before parsing: a flood costs one bucket check per message. The socket stays open.
+        if (connection && !connection.rate.take()) {
+          sendError(connection, new HubError('rate_limited', `more than ${limits.messageRate} messages per second; this one was dropped, slow down`), (raw as ClientMessage | null)?.ref, log)
+          return
+        }
         handle(ws.id, raw).catch((error) => sendError(connections.get(ws.id), error, (raw as ClientMessage | null)?.ref, log))
       },
       drain(ws) {
