@@ -11,6 +11,7 @@ import heartbeatJs from '../../public/heartbeat.js' with { type: 'file' }
 import css from '../../public/herald.css' with { type: 'file' }
 import indexHtml from '../../public/index.html' with { type: 'file' }
 import indexJs from '../../public/index.js' with { type: 'file' }
+import { PAGE_HEADERS } from './csp'
 import { type StaticAsset, staticHandler } from './static'
 
 /**
@@ -47,12 +48,21 @@ export const PAGES: Readonly<Record<string, StaticAsset>> = {
   '/vendor/idiomorph-ext.min.js': { path: idiomorph, type: JS, cacheControl: VENDOR_CACHE },
 }
 
-/** Serves PAGES (with ETags, gzip and 304s: see staticHandler). Hidden from the OpenAPI document. */
+/** Serves PAGES (with ETags, gzip and 304s: see staticHandler); HTML gets PAGE_HEADERS. Hidden from the OpenAPI document. */
 export function pages() {
   const app = new Elysia({ name: 'herald-pages' })
   for (const [url, asset] of Object.entries(PAGES)) {
     const serve = staticHandler(asset)
-    app.get(url, ({ request }) => serve(request), { detail: { hide: true } })
+    const isPage = asset.type === HTML
+    app.get(
+      url,
+      async ({ request }) => {
+        const response = await serve(request)
+        if (isPage) for (const [name, value] of Object.entries(PAGE_HEADERS)) response.headers.set(name, value)
+        return response
+      },
+      { detail: { hide: true } },
+    )
   }
   return app
 }

@@ -17,6 +17,15 @@ test('every page and asset is served with its content type, byte for byte', asyn
   }
 })
 
+test('pages forbid inline script (CSP); other files do not need the header', async () => {
+  for (const url of ['/', '/heartbeat.html', '/chat.html', '/feed']) {
+    const response = await fetch(`${server.base}${url}`)
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self';")
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+  }
+  expect((await fetch(`${server.base}/assets/herald.css`)).headers.get('content-security-policy')).toBeNull()
+})
+
 test('the vendored browser code is the npm packages\' own files', async () => {
   const served = async (url: string) => (await fetch(`${server.base}${url}`)).text()
   expect(await served('/vendor/htmx.min.js')).toBe(await Bun.file('node_modules/htmx.org/dist/htmx.min.js').text())

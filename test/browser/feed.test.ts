@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { startServer, type TestServer } from '../helpers'
+import { publish, startServer, type TestServer } from '../helpers'
 import { launchBrowser, openPage, screenshot, VIEWPORTS } from './browser'
 
 let server: TestServer
@@ -82,6 +82,24 @@ test('an empty or oversized message gets a clear error in the form, and the text
     expect(await page.locator('#message').getAttribute('aria-invalid')).toBe('true')
     await screenshot(page, 'feed-phone-error')
     expect(scriptErrors(errors).filter((error) => !error.includes('status of 413'))).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
+test('markup that someone else publishes to the feed topic cannot run script on the page', async () => {
+  // Herald lets anyone publish to any topic, so the page must not trust what arrives on "feed".
+  const { context, page, errors } = await openPage(browser, `${server.base}/feed`)
+  try {
+    await page.locator('#feed-status[data-state="open"]').waitFor()
+    const forged = '<li id="forged"><img src="/nope.png" onerror="window.pwned = true"><script>window.pwned = true</script><span hx-on:click="window.pwned = true">forged</span></li>'
+    await publish(server.base, 'feed', forged, { event: 'posts' })
+    await page.locator('#forged').waitFor()
+    // Wait until the browser has given up on the image, so its onerror would have fired by now.
+    await page.waitForFunction(() => (document.querySelector('#forged img') as HTMLImageElement | null)?.complete === true)
+    await page.click('#forged span')
+    expect(await page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
+    expect(errors.some((error) => error.includes('Content Security Policy'))).toBe(true)
   } finally {
     await context.close()
   }

@@ -119,7 +119,7 @@ describe('POST /feed/posts', () => {
     ['empty', '', 400, 'Write something first: the message is empty.'],
     ['only spaces and newlines', '  \n\t ', 400, 'Write something first: the message is empty.'],
     ['one character too long', 'y'.repeat(POST_MAX_CHARS + 1), 413, `That message is ${POST_MAX_CHARS + 1} characters; the limit is ${POST_MAX_CHARS}. Shorten it and post again.`],
-  ])('%s → %d with the error in the form', async (_name, message, status, error) => {
+  ])('%s: refused with the right status and the error in the form', async (_name, message, status, error) => {
     const visitor = new Visitor(server.base)
     const before = postTexts(await (await visitor.get()).text()).length
     const response = await visitor.post(message)

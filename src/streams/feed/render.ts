@@ -20,10 +20,13 @@ export interface FeedView {
 }
 
 /**
- * Makes htmx swap 4xx responses and 503 (the form with its error) instead of ignoring them, as it
- * does by default in htmx 2; other 5xx still only raise an error event.
+ * htmx settings. `responseHandling` makes it swap 4xx responses and 503 (the form with its error)
+ * instead of ignoring them, as htmx 2 does by default; other 5xx only raise an error event. Swapped
+ * markup may not run code: no eval (hx-on, js: values) and no <script> tags (the page's CSP agrees).
  */
 const HTMX_CONFIG = JSON.stringify({
+  allowEval: false,
+  allowScriptTags: false,
   responseHandling: [
     { code: '204', swap: false },
     { code: '[23]..', swap: true },

@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import { PAGE_HEADERS } from '../../api/csp'
 import type { Hub } from '../../hub/hub'
 import type { Logger } from '../../log'
 import { readPostForm } from './form'
@@ -27,6 +28,7 @@ interface Cookie {
 }
 
 function page(set: { headers: Record<string, unknown> }, body: Html): string {
+  Object.assign(set.headers, PAGE_HEADERS)
   set.headers['content-type'] = 'text/html; charset=utf-8'
   set.headers['cache-control'] = 'no-store'
   return body.text
