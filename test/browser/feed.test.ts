@@ -17,8 +17,7 @@ afterAll(async () => {
 const scriptErrors = (errors: string[]) => errors.filter((error) => !error.includes('status of 400'))
 
 test('a post in one window appears in another without reload, and the other keeps its half-typed text', async () => {
-  const writer = await openPage(browser, `${server.base}/feed`)
-  const reader = await openPage(browser, `${server.base}/feed`)
+  const [writer, reader] = await Promise.all([openPage(browser, `${server.base}/feed`), openPage(browser, `${server.base}/feed`)])
   try {
     // The reader's page must be subscribed before the post, or it would have nothing to show live.
     await reader.page.locator('#feed-status[data-state="open"]').waitFor()
