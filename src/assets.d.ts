@@ -7,10 +7,6 @@ declare module '*.png' {
   const path: string
   export default path
 }
-declare module '*.html' {
-  const path: string
-  export default path
-}
 declare module 'swagger-ui-dist/swagger-ui-bundle.js' {
   const path: string
   export default path

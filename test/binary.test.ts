@@ -7,6 +7,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $, type Subprocess } from 'bun'
+import { PAGES } from '../src/api/pages'
 import { VERSION } from '../src/config'
 import { SseClient, waitFor, WsClient } from './helpers'
 
@@ -37,7 +38,7 @@ interface Running {
 
 /** Starts the binary on an ephemeral port (from the empty directory) and reads its address from the JSON start log. */
 async function start(args: string[] = []): Promise<Running> {
-  const child = Bun.spawn([binary, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...args], { cwd: emptyDir, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  const child = Bun.spawn([binary, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--feed-db', ':memory:', ...args], { cwd: emptyDir, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   const logs: string[] = []
   ;(async () => {
     const decoder = new TextDecoder()
@@ -118,6 +119,24 @@ describe('the binary, alone in an empty directory', () => {
       expect(response.headers.get('content-type')).toStartWith(type as string)
       expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(1000)
     }
+  })
+
+  test('serves every page and vendored browser script, byte for byte, with its content type and caching headers', async () => {
+    expect(Object.keys(PAGES).length).toBeGreaterThan(5)
+    for (const [path, asset] of Object.entries(PAGES)) {
+      const response = await fetch(`${server.base}${path}`)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe(asset.type)
+      expect(response.headers.get('etag')).toBeTruthy()
+      const body = new Uint8Array(await response.arrayBuffer())
+      // The test reads the source tree; the binary in its empty directory cannot.
+      expect(Bun.hash(body)).toBe(Bun.hash(await Bun.file(asset.path).arrayBuffer()))
+      const again = await fetch(`${server.base}${path}`, { headers: { 'if-none-match': response.headers.get('etag') as string } })
+      expect(again.status).toBe(304)
+    }
+    const feed = await fetch(`${server.base}/feed`)
+    expect(feed.status).toBe(200)
+    expect(await feed.text()).toContain('hx-ext')
   })
 
   test('publish reaches SSE and WebSocket subscribers', async () => {
