@@ -1,4 +1,5 @@
 import { HubError } from '../hub/errors'
+import { mediaType, readLimitedBytes } from './request-body'
 
 /**
  * Reads a publish body with a hard size limit (checked against Content-Length first, then while
@@ -9,9 +10,7 @@ import { HubError } from '../hub/errors'
  * - `application/x-www-form-urlencoded`: the form fields as an object (so an HTML form can post).
  */
 export async function readPublishBody(request: Request, limit: number): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > limit) throw tooLarge(limit)
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  const type = mediaType(request)
   const text = await readText(request, limit)
   if (text.trim() === '') throw new HubError('empty_body', 'the body is empty: send {"data": ...} as JSON, or text/plain')
   if (type === 'application/json' || type.endsWith('+json') || type === '') {
@@ -37,23 +36,11 @@ function tooLarge(limit: number): HubError {
 }
 
 async function readText(request: Request, limit: number): Promise<string> {
-  if (!request.body) return ''
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = request.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      reader.cancel().catch(() => {})
-      throw tooLarge(limit)
-    }
-    chunks.push(value)
-  }
+  const bytes = await readLimitedBytes(request, limit)
+  if (bytes === undefined) throw tooLarge(limit)
   // fatal: invalid UTF-8 is a client error, not something to store as U+FFFD.
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
     throw new HubError('invalid_data', 'the body is not valid UTF-8')
   }

@@ -1,3 +1,5 @@
+import { mediaType, readLimitedBytes } from '../../api/request-body'
+
 /** Longest post, in characters (Unicode code points). */
 export const POST_MAX_CHARS = 500
 
@@ -13,37 +15,16 @@ export type PostForm = { ok: true; text: string } | { ok: false; status: 400 | 4
  * with the text kept, so the form can show it again for editing.
  */
 export async function readPostForm(request: Request): Promise<PostForm> {
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
-  if (type !== 'application/x-www-form-urlencoded') {
+  if (mediaType(request) !== 'application/x-www-form-urlencoded') {
     return { ok: false, status: 415, error: 'Send the message as a form (application/x-www-form-urlencoded).', text: '' }
   }
-  const body = await readLimited(request, BODY_LIMIT_BYTES)
-  if (body === undefined) return { ok: false, status: 413, error: `That message is far too long: the limit is ${POST_MAX_CHARS} characters.`, text: '' }
-  const text = (new URLSearchParams(body).get('message') ?? '').replace(/\r\n?/g, '\n').trim()
+  const bytes = await readLimitedBytes(request, BODY_LIMIT_BYTES)
+  if (bytes === undefined) return { ok: false, status: 413, error: `That message is far too long: the limit is ${POST_MAX_CHARS} characters.`, text: '' }
+  const text = (new URLSearchParams(new TextDecoder().decode(bytes)).get('message') ?? '').replace(/\r\n?/g, '\n').trim()
   if (text === '') return { ok: false, status: 400, error: 'Write something first: the message is empty.', text }
   const length = [...text].length
   if (length > POST_MAX_CHARS) {
     return { ok: false, status: 413, error: `That message is ${length} characters; the limit is ${POST_MAX_CHARS}. Shorten it and post again.`, text }
   }
   return { ok: true, text }
-}
-
-/** The body as text, or undefined when it is longer than `limit` bytes (checked as it streams in). */
-async function readLimited(request: Request, limit: number): Promise<string | undefined> {
-  if (Number(request.headers.get('content-length') ?? 0) > limit) return undefined
-  if (!request.body) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      reader.cancel().catch(() => {})
-      return undefined
-    }
-    chunks.push(value)
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks))
 }
