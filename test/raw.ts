@@ -12,6 +12,8 @@ export class RawClient {
   private chunks: Uint8Array[] = []
   private pending: Uint8Array[] = []
   private size = 0
+  /** Called on every arrival and on close, so waits react at once instead of polling. */
+  private wake: (() => void)[] = []
   closed = false
   private constructor(private socket: Socket<undefined> | undefined) {}
 
@@ -26,13 +28,16 @@ export class RawClient {
         data: (_socket, chunk) => {
           client.chunks.push(new Uint8Array(chunk))
           client.size += chunk.byteLength
+          client.notify()
         },
         drain: () => client.flush(),
         close: () => {
           client.closed = true
+          client.notify()
         },
         error: () => {
           client.closed = true
+          client.notify()
         },
       },
     })
@@ -86,8 +91,20 @@ export class RawClient {
     this.closed = true
   }
 
+  /** Waits (reacting to each arrival, with a deadline) until `condition` holds. */
   async waitFor(condition: (client: RawClient) => boolean, what: string, ms = 5000): Promise<void> {
-    await waitFor(() => condition(this), `${what} (have ${this.size} bytes: ${JSON.stringify(this.text().slice(-200))})`, ms)
+    const deadline = Date.now() + ms
+    while (!condition(this)) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`timed out waiting for ${what} (have ${this.size} bytes: ${JSON.stringify(this.text().slice(-200))})`)
+      await Promise.race([new Promise<void>((resolve) => this.wake.push(resolve)), Bun.sleep(Math.min(left, 50))])
+    }
+  }
+
+  private notify(): void {
+    const waiting = this.wake
+    this.wake = []
+    for (const resolve of waiting) resolve()
   }
 
   /** The response head and the body so far, with chunked transfer-encoding undone. */

@@ -37,8 +37,19 @@ function asObject(value: unknown, message: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+/** Percent-decodes a topic path; malformed escapes (`%E0%A4%A`, `%FF`) are a client error, not a crash. */
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new HubError('invalid_topic', `the topic in the path has a malformed percent-escape: ${JSON.stringify(raw.slice(0, 80))}`)
+  }
+}
+
 function expand(item: Record<string, unknown>): PublishInput[] {
   const topics = Array.isArray(item.topic) ? item.topic : [item.topic]
+  // An empty list would publish nothing and still answer 200: refuse it like any other bad topic.
+  if (topics.length === 0) throw new HubError('invalid_topic', '"topic" is an empty list: name at least one topic')
   return topics.map((topic) => ({ topic: topic as string, data: item.data, event: item.event as string | undefined, id: item.id as string | undefined }))
 }
 
@@ -54,7 +65,7 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
       '/topics/*',
       async ({ params, body }) => {
         const raw = params['*']
-        const topic = raw.includes('%') ? decodeURIComponent(raw) : raw
+        const topic = raw.includes('%') ? decodePath(raw) : raw
         const fields = asObject(body, 'the body must be a JSON object such as {"data": "Hello!"}')
         const [event] = await hub.publish([{ ...fields, topic } as PublishInput])
         return { id: event!.id, topic: event!.topic }
