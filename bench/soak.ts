@@ -10,6 +10,7 @@
  * Env: SOAK_SECONDS (60), SOAK_SUBSCRIBERS (concurrent, 120), SOAK_RATE (publishes/s, 400),
  * SOAK_SEED (a number: the same seed makes the same choices).
  */
+import { parseSelector } from '../src/hub/topics'
 import { ServerProcess } from './lib/child'
 import { type AckedEvent, Ledger, verify } from './soak/ledger'
 import { SoakSubscriber } from './soak/subscriber'
@@ -147,7 +148,7 @@ while (elapsed() < churnUntil) {
 // End phase: stop publishing, let every remaining subscriber catch up, then everyone leaves.
 publishing = false
 await Promise.all(publishers)
-const lastOf = (subscriber: SoakSubscriber) => ledger.matching(subscriber.record.selectors.map((s) => ({ source: s, isPattern: s.includes('*'), matches: (topic: string) => (s === 'soak/**' || s === 'soak/*' ? topic.startsWith('soak/') : topic === s) }))).at(-1)?.id
+const lastOf = (subscriber: SoakSubscriber) => ledger.matching(subscriber.record.selectors.map(parseSelector)).at(-1)?.id
 const remaining = [...live]
 for (const subscriber of remaining) subscriber.wake()
 const catchUpDeadline = started + Math.max(SECONDS - 2, churnUntil + 5) * 1000
