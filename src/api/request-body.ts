@@ -5,8 +5,13 @@
 
 /** The body's bytes, or undefined when it is (or claims to be) longer than `limit`. */
 export async function readLimitedBytes(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  if (Number(request.headers.get('content-length') ?? 0) > limit) return undefined
+  const declared = request.headers.get('content-length')
+  if (Number(declared ?? 0) > limit) return undefined
   if (!request.body) return new Uint8Array(0)
+  // With a Content-Length within the limit, HTTP framing bounds the body to it: Bun's native read
+  // is safe, and much cheaper than pulling chunks through a stream reader (measured ~7% of server
+  // time under publish load). Only chunked bodies, whose size is unknown, are streamed and counted.
+  if (declared !== null && request.headers.get('transfer-encoding') === null) return new Uint8Array(await request.arrayBuffer())
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0

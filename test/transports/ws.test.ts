@@ -123,6 +123,20 @@ describe('bad WebSocket messages get an error and the connection stays usable', 
     ws.close()
   })
 
+  test('a plain GET /ws (no upgrade) gets a JSON 426', async () => {
+    const response = await fetch(`${server.base}/ws`)
+    expect(response.status).toBe(426)
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('upgrade_required')
+  })
+
+  test('binary frames get an error and the connection stays usable', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    ws.socket.send(new Uint8Array([1, 2, 3]))
+    expect(await ws.waitFor((m) => m.type === 'error', 'error')).toMatchObject({ code: 'invalid_message' })
+    expect(await ws.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+    ws.close()
+  })
+
   test('a bad ?topic= on the upgrade is refused with a JSON 400', async () => {
     const response = await fetch(`${server.base}/ws?topic=a%20b`, { headers: { upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } })
     expect(response.status).toBe(400)
