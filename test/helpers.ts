@@ -1,5 +1,6 @@
 import { createApp } from '../src/app'
 import type { HeraldOptions } from '../src/config'
+import { parseSseBlock } from './sse-parse'
 
 /** A Herald server on an ephemeral port; `stop()` ends it and every connection. */
 export interface TestServer {
@@ -102,26 +103,12 @@ export class SseClient {
     for (let end = this.buffer.indexOf('\n\n'); end !== -1; end = this.buffer.indexOf('\n\n')) {
       const block = this.buffer.slice(0, end)
       this.buffer = this.buffer.slice(end + 2)
-      const event: SseEvent = { event: 'message', data: '' }
-      const data: string[] = []
-      let isComment = true
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) continue
-        isComment = false
-        const colon = line.indexOf(':')
-        const field = colon === -1 ? line : line.slice(0, colon)
-        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
-        if (field === 'id') event.id = value
-        else if (field === 'event') event.event = value
-        else if (field === 'data') data.push(value)
-        else if (field === 'retry') event.retry = Number(value)
-      }
-      if (isComment) {
+      const { comment, id, event, data, retry } = parseSseBlock(block)
+      if (comment) {
         this.comments++
         continue
       }
-      event.data = data.join('\n')
-      this.events.push(event)
+      this.events.push({ ...(id !== undefined && { id }), event: event ?? 'message', data, ...(retry !== undefined && { retry }) })
     }
   }
 

@@ -3,6 +3,7 @@
  * reader that stops reading (so the server meets real TCP backpressure), a socket destroyed
  * mid-stream, half-written requests. Speaks HTTP/1.1 (and WebSocket framing, see rawWebSocket) by hand.
  */
+import { parseSseBlock } from './sse-parse'
 import type { Socket } from 'bun'
 import { waitFor } from './helpers'
 
@@ -168,25 +169,9 @@ export function parseSse(body: string): RawSseEvent[] {
   const blocks = body.split('\n\n')
   blocks.pop() // an incomplete tail
   for (const block of blocks) {
-    const event: RawSseEvent = { data: '' }
-    const data: string[] = []
-    let fields = 0
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue
-      fields++
-      const colon = line.indexOf(':')
-      const field = colon === -1 ? line : line.slice(0, colon)
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
-      if (field === 'id') event.id = value
-      else if (field === 'event') event.event = value
-      else if (field === 'data') data.push(value)
-    }
-    if (fields === 0) {
-      events.push({ data: '', comment: true })
-      continue
-    }
-    event.data = data.join('\n')
-    events.push(event)
+    const { id, event, data, comment } = parseSseBlock(block)
+    if (comment) events.push({ data: '', comment: true })
+    else events.push({ ...(id !== undefined && { id }), ...(event !== undefined && { event }), data })
   }
   return events
 }
