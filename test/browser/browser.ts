@@ -1,5 +1,8 @@
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdirSync } from 'node:fs'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { HeraldOptions } from '../../src/config'
+import { startServer, type TestServer } from '../helpers'
 
 /** Debian's Chromium (`apt-get install -y chromium`; .ci/run installs it). Never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium'
@@ -36,4 +39,34 @@ export async function openPage(browser: Browser, url: string, viewport: { width:
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true })
+}
+
+/** A Herald and a Chromium for one test file, started before its tests and stopped after them. */
+export interface BrowserSuite {
+  /** The server's base URL, e.g. http://127.0.0.1:41234. */
+  readonly base: string
+  /** Opens `path` on the server in a fresh context (see openPage). */
+  open(path: string, viewport?: { width: number; height: number }): ReturnType<typeof openPage>
+}
+
+export function browserSuite(overrides: Partial<HeraldOptions> = {}): BrowserSuite {
+  let server: TestServer | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    ;[server, browser] = await Promise.all([startServer({ feedDb: ':memory:', ...overrides }), launchBrowser()])
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+  const started = () => {
+    if (!server || !browser) throw new Error('browserSuite is used before its beforeAll ran')
+    return { server, browser }
+  }
+  return {
+    get base() {
+      return started().server.base
+    },
+    open: (path, viewport) => openPage(started().browser, `${started().server.base}${path}`, viewport),
+  }
 }

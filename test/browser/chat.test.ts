@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
-import { startServer, type TestServer } from '../helpers'
-import { launchBrowser, openPage, screenshot, VIEWPORTS } from './browser'
+import { expect, test } from 'bun:test'
+import type { Page } from 'playwright-core'
+import { browserSuite, screenshot, VIEWPORTS } from './browser'
 
-let server: TestServer
-let browser: Browser
-beforeAll(async () => {
-  ;[server, browser] = await Promise.all([startServer(), launchBrowser()])
-})
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const suite = browserSuite()
 
 async function join(name: string, room: string, viewport: { width: number; height: number } = VIEWPORTS.laptop) {
-  const opened = await openPage(browser, `${server.base}/chat.html`, viewport)
+  const opened = await suite.open('/chat.html', viewport)
   await opened.page.fill('#name', name)
   await opened.page.fill('#room', room)
   await opened.page.click('#join-button')

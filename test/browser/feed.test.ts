@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import type { Browser } from 'playwright-core'
-import { publish, startServer, type TestServer } from '../helpers'
-import { launchBrowser, openPage, screenshot, VIEWPORTS } from './browser'
+import { expect, test } from 'bun:test'
+import { publish } from '../helpers'
+import { browserSuite, screenshot, VIEWPORTS } from './browser'
 
-let server: TestServer
-let browser: Browser
-beforeAll(async () => {
-  ;[server, browser] = await Promise.all([startServer({ feedDb: ':memory:' }), launchBrowser()])
-})
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const suite = browserSuite()
 
 /** Script errors on the page; the 4xx a refused post answers shows up as a console line and is expected. */
 const scriptErrors = (errors: string[]) => errors.filter((error) => !error.includes('status of 400'))
 
 test('a post in one window appears in another without reload, and the other keeps its half-typed text', async () => {
-  const [writer, reader] = await Promise.all([openPage(browser, `${server.base}/feed`), openPage(browser, `${server.base}/feed`)])
+  const [writer, reader] = await Promise.all([suite.open('/feed'), suite.open('/feed')])
   try {
     // The reader's page must be subscribed before the post, or it would have nothing to show live.
     await reader.page.locator('#feed-status[data-state="open"]').waitFor()
@@ -62,7 +53,7 @@ test('a post in one window appears in another without reload, and the other keep
 })
 
 test('an empty or oversized message gets a clear error in the form, and the text is kept', async () => {
-  const { context, page, errors } = await openPage(browser, `${server.base}/feed`, VIEWPORTS.phone)
+  const { context, page, errors } = await suite.open('/feed', VIEWPORTS.phone)
   try {
     // Spaces pass the browser's `required` check; the server refuses them.
     await page.fill('#message', '   ')
@@ -88,11 +79,11 @@ test('an empty or oversized message gets a clear error in the form, and the text
 
 test('markup that someone else publishes to the feed topic cannot run script on the page', async () => {
   // Herald lets anyone publish to any topic, so the page must not trust what arrives on "feed".
-  const { context, page, errors } = await openPage(browser, `${server.base}/feed`)
+  const { context, page, errors } = await suite.open('/feed')
   try {
     await page.locator('#feed-status[data-state="open"]').waitFor()
     const forged = '<li id="forged"><img src="/nope.png" onerror="window.pwned = true"><script>window.pwned = true</script><span hx-on:click="window.pwned = true">forged</span></li>'
-    await publish(server.base, 'feed', forged, { event: 'posts' })
+    await publish(suite.base, 'feed', forged, { event: 'posts' })
     await page.locator('#forged').waitFor()
     // Wait until the browser has given up on the image, so its onerror would have fired by now.
     await page.waitForFunction(() => (document.querySelector('#forged img') as HTMLImageElement | null)?.complete === true)

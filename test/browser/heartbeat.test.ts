@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import type { Browser } from 'playwright-core'
-import { startServer, type TestServer } from '../helpers'
-import { launchBrowser, openPage, screenshot, VIEWPORTS } from './browser'
+import { expect, test } from 'bun:test'
+import { browserSuite, screenshot, VIEWPORTS } from './browser'
 
-let server: TestServer
-let browser: Browser
-beforeAll(async () => {
-  ;[server, browser] = await Promise.all([startServer(), launchBrowser()])
-})
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
+const suite = browserSuite()
 
 test('the heartbeat page gains a list item per message', async () => {
   // The page passes its ?interval= on to /streams/heartbeat: 100 ms is the shortest allowed.
-  const { context, page, errors } = await openPage(browser, `${server.base}/heartbeat.html?interval=100`)
+  const { context, page, errors } = await suite.open('/heartbeat.html?interval=100')
   try {
     await page.waitForFunction(() => document.querySelectorAll('#beats li').length >= 4, undefined, { timeout: 5000 })
     const items = await page.locator('#beats li span').allInnerTexts()
@@ -32,7 +22,7 @@ test('the heartbeat page gains a list item per message', async () => {
 })
 
 test('an interval out of bounds is refused, and the page says so', async () => {
-  const { context, page } = await openPage(browser, `${server.base}/heartbeat.html?interval=5`)
+  const { context, page } = await suite.open('/heartbeat.html?interval=5')
   try {
     await page.locator('#status[data-state="error"]').waitFor({ timeout: 5000 })
     expect(await page.locator('#status').innerText()).toContain('Refused')
