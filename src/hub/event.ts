@@ -67,7 +67,7 @@ export const EVENTSOURCE_EVENTS = ['open', 'error'] as const
 export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set<string>([...SSE_CONTROL_EVENTS, ...WS_SERVER_TYPES, ...EVENTSOURCE_EVENTS])
 
 /** How a size error names the setting that raises the limit (see config.ts OPTIONS). */
-export const MESSAGE_SIZE_OPTION = '--max-message-size (HERALD_MAX_MESSAGE_SIZE)'
+export const MESSAGE_SIZE_OPTION = '--max-message-size / HERALD_MAX_MESSAGE_SIZE'
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/
 
 /**
