@@ -113,9 +113,11 @@ function dataText(data: unknown): string {
 }
 
 /**
- * Checks one publish. Event names are restricted to `A-Z a-z 0-9 _ . : -` (1-64 characters), so a
- * name can never carry CR, LF or NUL into the SSE stream. `maxDataBytes` bounds the UTF-8 size of
- * the data (0 = no limit).
+ * Checks one publish. A field other than PUBLISH_FIELDS is `unknown_field` (edges check their own
+ * shapes first, with messages that list what they accept). Event names are restricted to
+ * `A-Z a-z 0-9 _ . : -` (1-64 characters), so a name can never carry CR, LF or NUL into the SSE
+ * stream, and RESERVED_EVENT_NAMES are refused in any case. `maxDataBytes` bounds the UTF-8 size
+ * of the data (0 = no limit).
  */
 export function validatePublish(input: unknown, maxDataBytes: number): ValidatedInput {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {

@@ -221,7 +221,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
           tags: ['Subscribe'],
           summary: 'Subscribe and publish over a WebSocket (upgrade)',
           description:
-            'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply.',
+            'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping` (`topic` may stand for `topics`; any other field is refused with `unknown_field`). Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply.',
           parameters: [
             { name: 'topic', in: 'query', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true, description: 'Topics or patterns to subscribe to on open' },
             { name: 'lastEventId', in: 'query', schema: { type: 'string' }, description: 'Resume after this id (with topic)' },
