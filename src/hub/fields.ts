@@ -39,12 +39,12 @@ function nearest(name: string, allowed: readonly string[]): string | undefined {
  * ("a publish", "item 2", "a subscribe message"). Input that was silently dropped before (a typo
  * such as `evnt` published with the default name) is refused instead.
  */
-export function refuseUnknownFields(value: object, allowed: readonly string[], what: string, hint = ''): void {
+export function refuseUnknownFields(value: object, allowed: readonly string[], what: string): void {
   for (const name in value) {
     if (!Object.hasOwn(value, name) || allowed.includes(name)) continue
     const shown = JSON.stringify(name.length > ECHO_LIMIT ? `${name.slice(0, ECHO_LIMIT)}…` : name)
     const guess = nearest(name, allowed)
     const didYouMean = guess ? ` (did you mean "${guess}"?)` : ''
-    throw new HubError('unknown_field', `unknown field ${shown} in ${what}${didYouMean}; allowed fields: ${allowed.join(', ')}${hint}`)
+    throw new HubError('unknown_field', `unknown field ${shown} in ${what}${didYouMean}; allowed fields: ${allowed.join(', ')}`)
   }
 }
