@@ -5,6 +5,7 @@ import { errorHandler } from './api/errors'
 import { healthApi } from './api/health'
 import { pages } from './api/pages'
 import { Lifecycle } from './api/lifecycle'
+import { RouteMethods } from './api/methods'
 import { publishApi } from './api/publish'
 import { MemoryBroker } from './broker/memory'
 import { DEFAULTS, type HeraldOptions } from './config'
@@ -38,9 +39,11 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
   const lifecycle = new Lifecycle()
   const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate }
   const ws = wsTransport(hub, wsOptions, log)
+  // The route table, for 405 on a wrong method; read on the first unrouted request.
+  const methods = new RouteMethods()
   const app = new Elysia({ name: 'herald', websocket: wsServerOptions(wsOptions) })
     .use(lifecycle.plugin())
-    .use(errorHandler(log))
+    .use(errorHandler(log, methods))
     .use(corsFor(options.corsOrigins))
     .use(docs())
     .use(healthApi(hub, ws))
@@ -53,6 +56,7 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     .use(chatPresence(hub))
     .use(pages())
     .onStop(() => hub.close())
+  methods.from(() => app.routes)
 
   /**
    * Graceful shutdown, bounded by `shutdownTimeoutMs`: stop accepting (new requests get 503), let

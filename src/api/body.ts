@@ -1,4 +1,5 @@
 import { HubError } from '../hub/errors'
+import { MESSAGE_SIZE_OPTION } from '../hub/event'
 import { mediaType, readLimitedBytes } from './request-body'
 
 /**
@@ -21,18 +22,33 @@ export async function readPublishBody(request: Request, limit: number): Promise<
     }
   }
   if (type === 'text/plain') return { data: text }
-  if (type === 'application/x-www-form-urlencoded') {
-    const fields = Object.fromEntries(new URLSearchParams(text))
-    if (fields.data === undefined) {
-      throw new HubError('invalid_data', 'the form has no "data" field (to send raw text, use content-type: text/plain)')
-    }
-    return fields
-  }
+  if (type === 'application/x-www-form-urlencoded') return formFields(text)
   throw new HubError('unsupported_media_type', `content-type "${type}" is not supported: use application/json, text/plain or application/x-www-form-urlencoded`)
 }
 
+/**
+ * A form's fields as an object. A field given twice is refused (one value would be dropped), and
+ * so is a form without `data`; any other unknown field is refused by the route, by name.
+ */
+function formFields(text: string): Record<string, string> {
+  // No prototype: a field named `__proto__` stays a field (and is refused as unknown) instead of
+  // hitting Object.prototype's setter and vanishing.
+  const fields: Record<string, string> = Object.create(null)
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(fields, name)) throw new HubError('invalid_message', `the form field ${JSON.stringify(name.slice(0, 64))} is given twice: send each field once`)
+    fields[name] = value
+  }
+  // Checked before unknown fields: `curl -d 'Hello'` sends a form whose one field is "Hello".
+  if (fields.data === undefined) {
+    const names = Object.keys(fields).map((name) => JSON.stringify(name.slice(0, 64)))
+    const has = names.length > 0 ? `; it has ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : ''
+    throw new HubError('invalid_data', `the form has no "data" field${has} (to send raw text, use content-type: text/plain)`)
+  }
+  return fields
+}
+
 function tooLarge(limit: number): HubError {
-  return new HubError('payload_too_large', `the body is larger than the limit of ${limit} bytes`)
+  return new HubError('payload_too_large', `the body is larger than the limit of ${limit} bytes (set by ${MESSAGE_SIZE_OPTION})`)
 }
 
 async function readText(request: Request, limit: number): Promise<string> {

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { HubError, type HubErrorCode } from '../hub/errors'
 import type { Logger } from '../log'
+import type { RouteMethods } from './methods'
 
 /** The HTTP status for each hub error code: the one place this mapping lives. */
 export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
@@ -12,12 +13,14 @@ export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
   invalid_last_event_id: 400,
   invalid_data: 400,
   invalid_message: 400,
+  unknown_field: 400,
   malformed_json: 400,
   empty_body: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_topics: 400,
   unknown_type: 400,
+  method_not_allowed: 405,
   not_found: 404,
   shutting_down: 503,
   store_unavailable: 503,
@@ -37,8 +40,29 @@ function validationSummary(error: unknown): string {
   return 'the request does not match the documented schema (see /swagger)'
 }
 
-/** Turns every thrown error into the JSON error body with the right status. Global scope. */
-export const errorHandler = (log: Logger) =>
+/**
+ * A request no route matched: `405` with `Allow` when the path exists for other methods (`204` with
+ * `Allow` for OPTIONS, which the CORS plugin answers itself when CORS is on), else the JSON 404.
+ */
+function unrouted(request: Request, set: { status?: number | string; headers: Record<string, string | number> }, methods: RouteMethods | undefined) {
+  const path = new URL(request.url).pathname
+  const allow = methods?.allowed(path) ?? []
+  if (allow.length === 0) {
+    set.status = 404
+    return errorBody('not_found', 'no such route; the API is documented at /swagger')
+  }
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: [...allow, 'OPTIONS'].join(', ') } })
+  set.status = STATUS_BY_CODE.method_not_allowed
+  set.headers.allow = allow.join(', ')
+  const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path
+  return errorBody('method_not_allowed', `${request.method} is not allowed on ${shown}: use ${allow.join(' or ')} (the API is documented at /swagger)`)
+}
+
+/**
+ * Turns every thrown error into the JSON error body with the right status. Global scope. `methods`
+ * (the app's route table) turns a wrong method on a known path into `405` rather than `404`.
+ */
+export const errorHandler = (log: Logger, methods?: RouteMethods) =>
   new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
   // Errors thrown while parsing a body reach us wrapped in Elysia's ParseError.
   const hubError = error instanceof HubError ? error : (error as { cause?: unknown }).cause
@@ -50,8 +74,7 @@ export const errorHandler = (log: Logger) =>
   }
   switch (code) {
     case 'NOT_FOUND':
-      set.status = 404
-      return errorBody('not_found', 'no such route; the API is documented at /swagger')
+      return unrouted(request, set, methods)
     case 'VALIDATION':
       set.status = 400
       return errorBody('invalid_request', validationSummary(error))

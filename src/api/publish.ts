@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { HubError } from '../hub/errors'
-import type { PublishInput } from '../hub/event'
+import { PUBLISH_FIELDS, type PublishInput } from '../hub/event'
+import { refuseUnknownFields } from '../hub/fields'
 import type { Hub } from '../hub/hub'
 import { readPublishBody } from './body'
 
@@ -13,14 +14,18 @@ const EventIdField = t.Optional(
   t.String({ description: 'Your own id, `<ms>-<seq>`, newer than every id so far (else 409). Usually left out: Herald assigns one.', examples: ['1764135000000-0'] }),
 )
 
-const TopicBody = t.Object({ data: Data, event: EventName, id: EventIdField }, { examples: [{ data: 'Hello!' }, { data: { text: 'hi' }, event: 'chat' }] })
+// additionalProperties: false documents what the edges enforce: any other field is `400 unknown_field`.
+const TopicBody = t.Object({ data: Data, event: EventName, id: EventIdField }, { additionalProperties: false, examples: [{ data: 'Hello!' }, { data: { text: 'hi' }, event: 'chat' }] })
 
-const BatchItem = t.Object({
-  topic: t.Union([t.String(), t.Array(t.String())], { description: 'One topic, or several (one event each, in order)', examples: ['chat/room-1'] }),
-  data: Data,
-  event: EventName,
-  id: EventIdField,
-})
+const BatchItem = t.Object(
+  {
+    topic: t.Union([t.String(), t.Array(t.String())], { description: 'One topic, or several (one event each, in order)', examples: ['chat/room-1'] }),
+    data: Data,
+    event: EventName,
+    id: EventIdField,
+  },
+  { additionalProperties: false },
+)
 
 const Published = t.Object({ id: t.String({ examples: ['1764135000000-0'] }), topic: t.String({ examples: ['chat/room-1'] }) })
 const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) })
@@ -46,7 +51,19 @@ function decodePath(raw: string): string {
   }
 }
 
-function expand(item: Record<string, unknown>): PublishInput[] {
+/** The fields of a `POST /topics/{topic}` body (JSON or form): a publish without `topic`, which is the path. */
+export const TOPIC_BODY_FIELDS = PUBLISH_FIELDS.filter((field) => field !== 'topic')
+
+/** Refuses a `POST /topics/{topic}` body with a field it does not have, naming it. */
+function checkTopicBody(fields: Record<string, unknown>): void {
+  if (Object.hasOwn(fields, 'topic')) {
+    throw new HubError('unknown_field', 'unknown field "topic" in the body: here the topic is the path (/topics/{topic}); to name it in the body, POST /publish')
+  }
+  refuseUnknownFields(fields, TOPIC_BODY_FIELDS, 'the body')
+}
+
+function expand(item: Record<string, unknown>, what: string): PublishInput[] {
+  refuseUnknownFields(item, PUBLISH_FIELDS, what)
   const topics = Array.isArray(item.topic) ? item.topic : [item.topic]
   // An empty list would publish nothing and still answer 200: refuse it like any other bad topic.
   if (topics.length === 0) throw new HubError('invalid_topic', '"topic" is an empty list: name at least one topic')
@@ -67,6 +84,7 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
         const raw = params['*']
         const topic = raw.includes('%') ? decodePath(raw) : raw
         const fields = asObject(body, 'the body must be a JSON object such as {"data": "Hello!"}')
+        checkTopicBody(fields)
         const [event] = await hub.publish([{ ...fields, topic } as PublishInput])
         return { id: event!.id, topic: event!.topic }
       },
@@ -82,7 +100,10 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
       async ({ body }) => {
         const items = Array.isArray(body) ? body : [body]
         if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
-        const inputs = items.flatMap((item, index) => expand(asObject(item, `item ${index}: each event must be an object such as {"topic": "news", "data": "Hello!"}`)))
+        const inputs = items.flatMap((item, index) => {
+          const what = Array.isArray(body) ? `item ${index}` : 'the body'
+          return expand(asObject(item, `${what}: each event must be an object such as {"topic": "news", "data": "Hello!"}`), what)
+        })
         const events = await hub.publish(inputs)
         return { events: events.map(({ id, topic }) => ({ id, topic })) }
       },

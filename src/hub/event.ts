@@ -1,4 +1,5 @@
 import { HubError } from './errors'
+import { refuseUnknownFields } from './fields'
 import { type EventId, parseEventId } from './id'
 import { validateTopic } from './topics'
 
@@ -38,8 +39,35 @@ export interface ValidatedInput {
   id?: EventId
 }
 
-/** Names the hub itself sends; a publisher may not impersonate them. */
-export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set(['reset'])
+/** The fields of a publish, from any edge (HTTP bodies and forms, WebSocket `publish`, code). */
+export const PUBLISH_FIELDS = ['topic', 'data', 'event', 'id'] as const
+
+/**
+ * The event names Herald itself writes on SSE topic streams (transports/frames.ts: `sseReset`,
+ * `sseClosing`, whose parameters are typed with this list).
+ */
+export const SSE_CONTROL_EVENTS = ['reset', 'overflow', 'shutdown'] as const
+export type SseControlEvent = (typeof SSE_CONTROL_EVENTS)[number]
+
+/** The `type` of every WebSocket message the server sends (frames.ts `wsMessage` only takes these). */
+export const WS_SERVER_TYPES = ['event', 'subscribed', 'unsubscribed', 'published', 'reset', 'error', 'pong'] as const
+export type WsServerType = (typeof WS_SERVER_TYPES)[number]
+
+/**
+ * Names a browser's EventSource fires by itself: an SSE event named `error` reaches every
+ * `onerror` handler (which reads it as a broken connection), `open` every `onopen` handler.
+ */
+export const EVENTSOURCE_EVENTS = ['open', 'error'] as const
+
+/**
+ * Names Herald or the browser use for their own messages; a publisher may not impersonate them,
+ * in any letter case (compare the lower-cased name). test/hub/reserved-names.test.ts checks that
+ * every `event:` and `type:` Herald's transports write is in here, so a new one is not forgotten.
+ */
+export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set<string>([...SSE_CONTROL_EVENTS, ...WS_SERVER_TYPES, ...EVENTSOURCE_EVENTS])
+
+/** How a size error names the setting that raises the limit (see config.ts OPTIONS). */
+export const MESSAGE_SIZE_OPTION = '--max-message-size / HERALD_MAX_MESSAGE_SIZE'
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/
 
 /**
@@ -85,29 +113,33 @@ function dataText(data: unknown): string {
 }
 
 /**
- * Checks one publish. Event names are restricted to `A-Z a-z 0-9 _ . : -` (1-64 characters), so a
- * name can never carry CR, LF or NUL into the SSE stream. `maxDataBytes` bounds the UTF-8 size of
- * the data (0 = no limit).
+ * Checks one publish. A field other than PUBLISH_FIELDS is `unknown_field` (edges check their own
+ * shapes first, with messages that list what they accept). Event names are restricted to
+ * `A-Z a-z 0-9 _ . : -` (1-64 characters), so a name can never carry CR, LF or NUL into the SSE
+ * stream, and RESERVED_EVENT_NAMES are refused in any case. `maxDataBytes` bounds the UTF-8 size
+ * of the data (0 = no limit).
  */
 export function validatePublish(input: unknown, maxDataBytes: number): ValidatedInput {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new HubError('invalid_message', 'a publish must be a JSON object with "topic" and "data"')
   }
+  // Checked first: a misspelt field (`evnt`) is the likely cause of whatever else looks wrong.
+  refuseUnknownFields(input, PUBLISH_FIELDS, 'a publish')
   const { topic, data, event, id } = input as Record<string, unknown>
   const validTopic = validateTopic(topic)
   if (data === undefined) throw new HubError('invalid_data', '"data" is required (a string or any JSON value)')
   const json = typeof data !== 'string'
   const text = dataText(data)
   if (maxDataBytes > 0 && text.length > maxDataBytes / 3 && Buffer.byteLength(text) > maxDataBytes) {
-    throw new HubError('payload_too_large', `"data" is larger than ${maxDataBytes} bytes`)
+    throw new HubError('payload_too_large', `"data" is larger than the limit of ${maxDataBytes} bytes (set by ${MESSAGE_SIZE_OPTION})`)
   }
   const result: ValidatedInput = { topic: validTopic, data: text, json }
   if (event !== undefined && event !== null && event !== '' && event !== 'message') {
     if (typeof event !== 'string' || !EVENT_NAME.test(event)) {
       throw new HubError('invalid_event', 'an event name is 1-64 characters of A-Z a-z 0-9 _ . : -')
     }
-    if (RESERVED_EVENT_NAMES.has(event)) {
-      throw new HubError('invalid_event', `the event name "${event}" is reserved by Herald`)
+    if (RESERVED_EVENT_NAMES.has(event.toLowerCase())) {
+      throw new HubError('invalid_event', `the event name "${event}" is reserved (Herald and browsers use ${[...RESERVED_EVENT_NAMES].join(', ')}, in any case, for their own messages)`)
     }
     result.event = event
   }

@@ -2,7 +2,7 @@
  * The one place wire bytes are made (tested byte for byte in test/transports/frames.test.ts).
  * Each encoder is called at most once per event, however many subscribers get it (hub/delivery.ts).
  */
-import type { HubEvent } from '../hub/event'
+import type { HubEvent, SseControlEvent, WsServerType } from '../hub/event'
 
 const utf8 = new TextEncoder()
 const LINE_BREAK = /\r\n|\r|\n/
@@ -45,7 +45,7 @@ export function sseReset(head: string, lastEventId: string | undefined): Uint8Ar
  * The last chunk of a stream the server ends on purpose. It carries no id, so the browser keeps the
  * last event id it saw and resumes from exactly there when it reconnects.
  */
-export function sseClosing(reason: 'overflow' | 'shutdown', retryMs: number): Uint8Array {
+export function sseClosing(reason: Exclude<SseControlEvent, 'reset'>, retryMs: number): Uint8Array {
   return utf8.encode(`retry: ${retryMs}\nevent: ${reason}\ndata: ${JSON.stringify({ reason })}\n\n`)
 }
 
@@ -70,7 +70,7 @@ export function wsEventFrame(event: HubEvent): string {
   return `{"type":"event","topic":${JSON.stringify(event.topic)},"id":"${event.id}"${name},"data":${data}}`
 }
 
-/** Any other server → client WebSocket message. */
-export function wsMessage(message: { type: string } & Record<string, unknown>): string {
+/** Any other server → client WebSocket message; its type must be one of WS_SERVER_TYPES (reserved as event names). */
+export function wsMessage(message: { type: WsServerType } & Record<string, unknown>): string {
   return JSON.stringify(message)
 }

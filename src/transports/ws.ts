@@ -1,12 +1,13 @@
 import type { Server, ServerWebSocket } from 'bun'
 import { Elysia } from 'elysia'
 import { HubError } from '../hub/errors'
-import type { HubEvent } from '../hub/event'
+import type { HubEvent, WsServerType } from '../hub/event'
 import type { Hub } from '../hub/hub'
 import type { Logger } from '../log'
 import { errorBody } from '../api/errors'
 import { wsEventFrame, wsMessage } from './frames'
 import { Connection } from './ws-connection'
+import { clientMessageType } from './ws-messages'
 
 export interface WsOptions {
   /** Largest `data` a client may publish, in bytes (larger → `payload_too_large`); frames over this plus WS_ENVELOPE_BYTES are closed with 1009. */
@@ -54,7 +55,7 @@ function rateLimited(rate: number): HubError {
 /** A socket, or its connection (whose sends notice Bun's backpressure cut). */
 type Target = ServerWebSocket<unknown> | Connection | undefined
 
-function send(target: Target, message: { type: string } & Record<string, unknown>, ref: unknown): void {
+function send(target: Target, message: { type: WsServerType } & Record<string, unknown>, ref: unknown): void {
   target?.send(wsMessage(ref === undefined ? message : { ...message, ref }))
 }
 
@@ -112,7 +113,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
 
   const handle = async (connection: Connection, message: ClientMessage) => {
     const ref = message.ref
-    switch (message.type) {
+    switch (clientMessageType(message)) {
       case 'subscribe':
         return subscribe(connection, message.topics ?? message.topic, message.lastEventId, ref)
       case 'unsubscribe': {
@@ -130,8 +131,6 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
       }
       case 'ping':
         return send(connection, { type: 'pong' }, ref)
-      default:
-        throw new HubError('unknown_type', `unknown message type ${JSON.stringify(message.type ?? null)}: use subscribe, unsubscribe, publish or ping`)
     }
   }
 
@@ -222,7 +221,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
           tags: ['Subscribe'],
           summary: 'Subscribe and publish over a WebSocket (upgrade)',
           description:
-            'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply.',
+            'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping` (`topic` may stand for `topics`; any other field is refused with `unknown_field`). Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply.',
           parameters: [
             { name: 'topic', in: 'query', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true, description: 'Topics or patterns to subscribe to on open' },
             { name: 'lastEventId', in: 'query', schema: { type: 'string' }, description: 'Resume after this id (with topic)' },

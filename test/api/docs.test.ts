@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { TOPIC_BODY_FIELDS } from '../../src/api/publish'
 import { VERSION } from '../../src/config'
+import { PUBLISH_FIELDS } from '../../src/hub/event'
 import { startServer, type TestServer } from '../helpers'
 
 let server: TestServer
@@ -58,4 +60,16 @@ test('the OpenAPI document describes the publish endpoints with schemas and exam
   expect(spec.components.schemas).toHaveProperty('TopicPublish')
   expect(spec.components.schemas).toHaveProperty('BatchPublish')
   expect(JSON.stringify(spec)).toContain('1764135000000-0')
+})
+
+test('the OpenAPI schemas list exactly the fields the server accepts, and no others', async () => {
+  type ObjectSchema = { additionalProperties?: boolean; properties: Record<string, unknown> }
+  const spec = (await (await fetch(`${server.base}/swagger/json`)).json()) as { components: { schemas: { TopicPublish: ObjectSchema; BatchPublish: { anyOf: [ObjectSchema, { items: ObjectSchema }] } } } }
+  const { TopicPublish, BatchPublish } = spec.components.schemas
+  expect(TopicPublish.additionalProperties).toBe(false)
+  expect(Object.keys(TopicPublish.properties)).toEqual([...TOPIC_BODY_FIELDS])
+  for (const item of [BatchPublish.anyOf[0], BatchPublish.anyOf[1].items]) {
+    expect(item.additionalProperties).toBe(false)
+    expect(Object.keys(item.properties)).toEqual([...PUBLISH_FIELDS])
+  }
 })

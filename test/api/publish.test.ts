@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { OPTIONS } from '../../src/config'
+import { MESSAGE_SIZE_OPTION } from '../../src/hub/event'
 import { SseClient, startServer, type TestServer, WsClient } from '../helpers'
 
 let server: TestServer
@@ -94,6 +96,17 @@ describe('bad input: a clear 4xx JSON error, and nothing is published', () => {
     ['empty batch', '/publish', '[]', 'application/json', 400, 'invalid_message'],
     ['batch item not an object', '/publish', '[1]', 'application/json', 400, 'invalid_message'],
     ['batch item without topic', '/publish', '{"data":"x"}', 'application/json', 400, 'invalid_topic'],
+    ['event name a server notice uses (shutdown)', '/topics/reject/a', '{"data":"x","event":"shutdown"}', 'application/json', 400, 'invalid_event'],
+    ['event name a server notice uses (overflow)', '/topics/reject/a', '{"data":"x","event":"overflow"}', 'application/json', 400, 'invalid_event'],
+    ['event name EventSource fires itself (error)', '/topics/reject/a', '{"data":"x","event":"error"}', 'application/json', 400, 'invalid_event'],
+    ['reserved event name in another case', '/topics/reject/a', '{"data":"x","event":"Reset"}', 'application/json', 400, 'invalid_event'],
+    ['misspelt field', '/topics/reject/a', '{"data":1,"evnt":"x"}', 'application/json', 400, 'unknown_field'],
+    ['topic in a /topics/{topic} body', '/topics/reject/a', '{"data":1,"topic":"elsewhere"}', 'application/json', 400, 'unknown_field'],
+    ['__proto__ field', '/topics/reject/a', '{"data":1,"__proto__":{"event":"x"}}', 'application/json', 400, 'unknown_field'],
+    ['unknown field in a single /publish', '/publish', '{"topic":"reject/a","data":1,"ids":"1-0"}', 'application/json', 400, 'unknown_field'],
+    ['unknown field in one batch item', '/publish', '[{"topic":"reject/a","data":1},{"topic":"reject/a","data":2,"Event":"x"}]', 'application/json', 400, 'unknown_field'],
+    ['unknown form field', '/topics/reject/a', 'data=x&evnt=y', 'application/x-www-form-urlencoded', 400, 'unknown_field'],
+    ['form field given twice', '/topics/reject/a', 'data=x&data=y', 'application/x-www-form-urlencoded', 400, 'invalid_message'],
   ]
 
   test.each(cases)('%s', async (_name, path, body, type, status, code) => {
@@ -105,6 +118,23 @@ describe('bad input: a clear 4xx JSON error, and nothing is published', () => {
     expect(json.error.code).toBe(code)
     expect(json.error.message.length).toBeGreaterThan(5)
     expect(server.hub.stats().published).toBe(before)
+  })
+
+  test('an unknown field is named in the error, with the likely intended one and the allowed ones', async () => {
+    const single = await post('/topics/reject/a', '{"data":1,"evnt":"x"}')
+    expect(single.json).toEqual({ error: { code: 'unknown_field', message: 'unknown field "evnt" in the body (did you mean "event"?); allowed fields: data, event, id' } })
+    const batch = await post('/publish', '[{"topic":"reject/a","data":1},{"topic":"reject/a","dta":2}]')
+    expect(batch.json).toEqual({ error: { code: 'unknown_field', message: 'unknown field "dta" in item 1 (did you mean "data"?); allowed fields: topic, data, event, id' } })
+    const path = await post('/topics/reject/a', '{"data":1,"topic":"b"}')
+    expect((path.json.error as { message: string }).message).toContain('the topic is the path')
+  })
+
+  test('the 413 message names the limit and the option that sets it', async () => {
+    const body = await post('/topics/reject/a', JSON.stringify({ data: 'x'.repeat(2000) }))
+    expect((body.json.error as { message: string }).message).toBe('the body is larger than the limit of 1024 bytes (set by --max-message-size / HERALD_MAX_MESSAGE_SIZE)')
+    // ... and that is the option that sets it (the hub's "data" limit, test/transports/ws.test.ts, names it too).
+    expect(OPTIONS.find((option) => option.key === 'maxMessageBytes')).toMatchObject({ flag: '--max-message-size', env: ['HERALD_MAX_MESSAGE_SIZE'] })
+    expect(MESSAGE_SIZE_OPTION).toBe('--max-message-size / HERALD_MAX_MESSAGE_SIZE')
   })
 
   test('a lying Content-Length larger than the limit is refused before reading', async () => {

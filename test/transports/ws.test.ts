@@ -97,6 +97,15 @@ describe('bad WebSocket messages get an error and the connection stays usable', 
     ['publish without data', { type: 'publish', topic: 'a' }, 'invalid_data'],
     ['publish with an injected event name', { type: 'publish', topic: 'a', data: 1, event: 'x\ndata: evil' }, 'invalid_event'],
     ['publish of oversized data', { type: 'publish', topic: 'a', data: 'x'.repeat(3000) }, 'payload_too_large'],
+    ['type that is not a string', { type: ['ping'] }, 'unknown_type'],
+    ['subscribe with a misspelt field', { type: 'subscribe', topics: ['a'], lastEventid: '1-0' }, 'unknown_field'],
+    ['unsubscribe with an unknown field', { type: 'unsubscribe', topics: ['a'], all: true }, 'unknown_field'],
+    ['publish with a misspelt field', { type: 'publish', topic: 'a', data: 1, evnt: 'x' }, 'unknown_field'],
+    ['publish with "topics" for "topic"', { type: 'publish', topics: ['a'], data: 1 }, 'unknown_field'],
+    ['publish with a __proto__ field', '{"type":"publish","topic":"a","data":1,"__proto__":{"event":"x"}}', 'unknown_field'],
+    ['ping with an unknown field', { type: 'ping', pad: 'x' }, 'unknown_field'],
+    ['subscribe with both topics and topic', { type: 'subscribe', topics: ['a'], topic: 'b' }, 'invalid_message'],
+    ['publish of a reserved event name', { type: 'publish', topic: 'a', data: 1, event: 'Shutdown' }, 'invalid_event'],
   ]
 
   test.each(cases)('%s', async (_name, message, code) => {
@@ -115,6 +124,48 @@ describe('bad WebSocket messages get an error and the connection stays usable', 
     await waitFor(() => ws.closeCode, 'the close')
     expect(ws.closeCode).toBe(1009)
     expect((await fetch(`${server.base}/healthz`)).status).toBe(200)
+  })
+
+  test('an unknown field is named, with the allowed ones, on the ref of its message', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    expect(await ws.request({ type: 'subscribe', topics: ['a'], lastEventid: '1-0' })).toMatchObject({
+      type: 'error',
+      code: 'unknown_field',
+      message: 'unknown field "lastEventid" in a subscribe message (did you mean "lastEventId"?); allowed fields: type, topics, topic, lastEventId, ref',
+    })
+    expect(await ws.request({ type: 'publish', topic: 'a', data: 1, Event: 'x' })).toMatchObject({ code: 'unknown_field', message: expect.stringContaining('"Event" in a publish message (did you mean "event"?)') })
+    // The refused subscribe subscribed nothing.
+    await publish(server.base, 'a', 'not for this socket')
+    expect(await ws.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+    expect(ws.ofType('event')).toEqual([])
+    ws.close()
+  })
+
+  test('a message without a type says what types there are', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    for (const message of [{ topics: ['a'] }, { type: null }, { type: 42 }]) {
+      expect(await ws.request(message)).toMatchObject({ type: 'error', code: 'unknown_type', message: 'a message needs a "type": subscribe, unsubscribe, publish or ping' })
+    }
+    expect(await ws.request({ type: 'dance' })).toMatchObject({ code: 'unknown_type', message: 'unknown message type "dance": use subscribe, unsubscribe, publish or ping' })
+    ws.close()
+  })
+
+  test('oversized data is refused with the limit and the option that sets it', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    expect(await ws.request({ type: 'publish', topic: 'a', data: 'x'.repeat(2049) })).toMatchObject({
+      code: 'payload_too_large',
+      message: '"data" is larger than the limit of 2048 bytes (set by --max-message-size / HERALD_MAX_MESSAGE_SIZE)',
+    })
+    ws.close()
+  })
+
+  test('"topic" (one selector) still works in subscribe and unsubscribe', async () => {
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    expect(await ws.request({ type: 'subscribe', topic: 'ws/alias' })).toMatchObject({ type: 'subscribed', topics: ['ws/alias'] })
+    await publish(server.base, 'ws/alias', 'one')
+    await ws.waitFor(() => ws.ofType('event').length === 1, 'the event')
+    expect(await ws.request({ type: 'unsubscribe', topic: 'ws/alias' })).toMatchObject({ type: 'unsubscribed', topics: ['ws/alias'] })
+    ws.close()
   })
 
   test('errors carry the ref of the message that caused them', async () => {
