@@ -4,7 +4,11 @@
  * --max-id-skew, and every id the server issues is one a client can resume from.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { parseEventId } from '../../src/hub/id'
+import { MemoryBroker } from '../../src/broker/memory'
+import { DEFAULTS, parseCommandLine } from '../../src/config'
+import { MemoryHistory } from '../../src/history/memory'
+import { Hub } from '../../src/hub/hub'
+import { DEFAULT_MAX_ID_SKEW_MS, parseEventId } from '../../src/hub/id'
 import { publish, SseClient, startServer, type TestServer, waitFor, WsClient } from '../helpers'
 
 const MAX = Number.MAX_SAFE_INTEGER
@@ -114,4 +118,25 @@ test('--max-id-skew sets the bound', async () => {
   } finally {
     await strict.stop()
   }
+})
+
+test('--max-id-skew is a duration, 60s by default, at most 24h', () => {
+  expect(DEFAULTS.maxIdSkewMs).toBe(DEFAULT_MAX_ID_SKEW_MS)
+  expect(DEFAULT_MAX_ID_SKEW_MS).toBe(60_000)
+  expect(parseCommandLine(['--max-id-skew', '5s'], {})).toMatchObject({ options: { maxIdSkewMs: 5000 } })
+  expect(parseCommandLine([], { HERALD_MAX_ID_SKEW: '0' })).toMatchObject({ options: { maxIdSkewMs: 0 } })
+  expect(() => parseCommandLine(['--max-id-skew', '25h'], {})).toThrow('--max-id-skew')
+})
+
+test('the hub applies the bound at its exact edge, and a refused batch leaves the generator where it was', async () => {
+  const NOW = 1_764_135_000_000
+  const hub = new Hub({ history: new MemoryHistory({ perTopic: 10, maxTopics: 10, startedAt: { ms: NOW, seq: 0 } }), broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10, now: () => NOW, maxIdSkewMs: 1000 })
+  await hub.publish([{ topic: 't', data: 'first' }])
+  await expect(hub.publish([{ topic: 't', data: 'a' }, { topic: 't', data: 'b', id: `${NOW + 1001}-0` }])).rejects.toMatchObject({ code: 'invalid_id' })
+  expect(hub.head).toBe(`${NOW}-0`)
+  const [edge] = await hub.publish([{ topic: 't', data: 'edge', id: `${NOW + 1000}-0` }])
+  expect(edge?.id).toBe(`${NOW + 1000}-0`)
+  const [next] = await hub.publish([{ topic: 't', data: 'next' }])
+  expect(next?.id).toBe(`${NOW + 1000}-1`)
+  await hub.close()
 })
