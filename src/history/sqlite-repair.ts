@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'bun:sqlite'
-import { compareIds, type EventId, formatEventId, isEventId, MAX_ID_PART, successor, ZERO_ID } from '../hub/id'
+import { compareIds, type EventId, formatEventId, isEventId, isIdPart, MAX_ID_PART, successor, ZERO_ID } from '../hub/id'
 
 /** What `repairIds` changed, for the start-up log. */
 export interface IdRepair {
@@ -39,18 +39,23 @@ function once<T>(db: Database, sql: string, use: (statement: Statement) => T): T
 /**
  * Finds and repairs ids a store must never serve: ids outside the id space, or whose milliseconds
  * are more than `maxSkewMs` past both the clock and the newest publish time stored (`time`). Herald
- * before 0.1.1 accepted any publisher id of up to 15 digits per part, so a file it wrote may hold
- * `999999999999999-…` ids (and the unparseable ids generated after them); a hand-edited file may
- * hold anything. Reference time is max(now, newest `time`) so a server that boots with its clock
- * behind (no NTP yet) does not mistake sound ids for bad ones.
+ * before the id space was bounded accepted any publisher id of up to 15 digits per part, so a file
+ * it wrote may hold `999999999999999-…` ids (and the unparseable ids generated after them); a
+ * hand-edited file may hold anything. Reference time is max(now, newest `time`) so a server that
+ * boots with its clock behind (no NTP yet) does not mistake sound ids for bad ones.
+ *
+ * The check at open reads only what makes up the head (the newest row, the floor and the retention
+ * marks), so it costs well under a millisecond; a bad id hand-edited deep inside the file is not
+ * found here, but formatEventId refuses to write it when it would be served.
  *
  * Repair, in one transaction: every event from the first bad row on (rowid order is id order) gets
  * a fresh id after the newest sound id, keeping its order, topic and data; every bad retention mark
  * is raised to an id after them all, so a resume from before the repair on an affected topic gets
  * `reset` rather than a silent gap. Clients holding a bad id are newer than the new head: `reset`.
- * Returns undefined when nothing was bad (the usual case costs a few indexed lookups).
+ * Returns undefined when nothing was bad.
  */
-export function repairIds(db: Database, nowMs: number, maxSkewMs: number): IdRepair | undefined {
+export function repairIds(db: Database, now: number, maxSkewMs: number): IdRepair | undefined {
+  const nowMs = Math.floor(now)
   const suspects = (limitMs: number) => once(db, SUSPECT_HEAD, (q) => (q.get(limitMs) as { n: number }).n)
   if (suspects(nowMs + maxSkewMs) === 0) return undefined
   // Rare: something is past the clock. Judge it against the newest publish time too (a full scan).
@@ -72,13 +77,14 @@ export function repairIds(db: Database, nowMs: number, maxSkewMs: number): IdRep
       const { span, count } = once(db, 'SELECT max(rowid) - ?1 AS span, count(*) AS count FROM events WHERE rowid >= ?1', (q) => q.get(firstBad.rowid) as { span: number; count: number })
       // The first new id: the clock's millisecond if it is past base, else base's successor; the
       // sequence then grows with the rowid (gaps are harmless), moving on a millisecond if it must.
-      let start = nowMs > base.ms ? { ms: nowMs, seq: 0 } : (successor(base) as EventId)
+      let start = isIdPart(nowMs) && nowMs > base.ms ? { ms: nowMs, seq: 0 } : (successor(base) as EventId)
       if (start.seq + span > MAX_ID_PART) start = { ms: start.ms + 1, seq: 0 }
       once(db, 'UPDATE events SET ms = ?1, seq = ?2 + (rowid - ?3) WHERE rowid >= ?3', (q) => q.run(start.ms, start.seq, firstBad.rowid))
       head = { ms: start.ms, seq: start.seq + span }
       events = count
     }
-    // Base is at most limitMs, far below MAX_ID_PART, so these successors exist.
+    // Base is at most limitMs, far below MAX_ID_PART, so these successors exist (were a hand-edited
+    // `time` to put it at the very end, formatEventId throws and the store refuses to open).
     const mark = successor(head) as EventId
     let raised = 0
     for (const [table, ms, seq] of [['meta', 'created_ms', 'created_seq'], ['meta', 'dropped_ms', 'dropped_seq'], ['topics', 'evicted_ms', 'evicted_seq']] as const) {

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createApp } from '../../src/app'
 import { MemoryBroker } from '../../src/broker/memory'
 import { MemoryHistory } from '../../src/history/memory'
 import { SqliteHistory, type SqliteHistoryOptions } from '../../src/history/sqlite'
@@ -114,6 +115,21 @@ describe('restarting on a store poisoned by the old code path', () => {
       await again.stop()
     }
   })
+})
+
+test('the repair is logged as a warning naming what changed', async () => {
+  const path = tempPath()
+  writeOldPoisonedFile(path, Date.now() - 10_000)
+  const lines: { message: string; fields?: Record<string, unknown> }[] = []
+  const record = (message: string, fields?: Record<string, unknown>) => lines.push({ message, fields })
+  const { hub } = createApp({ store: `sqlite:${path}`, feedDb: ':memory:' }, { debug: () => {}, info: () => {}, warn: record, error: record })
+  try {
+    expect(lines).toHaveLength(1)
+    expect(lines[0]?.message).toContain('repaired event ids')
+    expect(lines[0]?.fields).toMatchObject({ store: `sqlite:${path}`, events: 3, marks: 0, first: '999999999999999-999999999999999', head: hub.head })
+  } finally {
+    await hub.close()
+  }
 })
 
 describe('SqliteHistory repairs ids at open', () => {
