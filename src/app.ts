@@ -27,14 +27,19 @@ import { wsServerOptions, wsTransport } from './transports/ws'
  */
 export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
+  const history = historyStore(options)
+  if (history instanceof SqliteHistory && history.repaired) {
+    log.warn('repaired event ids the store must not serve (written by an older Herald or edited by hand); clients holding them get a reset', { store: options.store, ...history.repaired })
+  }
   const hub = new Hub({
-    history: historyStore(options),
+    history,
     broker: new MemoryBroker(),
     maxDataBytes: options.maxMessageBytes,
     queueLimit: options.queueSize,
     maxReplay: Math.max(options.historySize, 10_000),
     maxSelectors: options.maxSubscriptionTopics,
     maxConnections: options.maxConnections,
+    maxIdSkewMs: options.maxIdSkewMs,
   })
   const lifecycle = new Lifecycle()
   const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate }
@@ -86,7 +91,7 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
 /** The history store `--store` names; both keep `--history` events per topic and honour `--history-ttl`. */
 function historyStore(options: HeraldOptions): HistoryStore {
   const retention = { perTopic: options.historySize, maxTopics: options.historyTopics, ttlMs: options.historyTtlMs, startedAt: { ms: Date.now(), seq: 0 } }
-  if (options.store.startsWith('sqlite:')) return new SqliteHistory({ path: options.store.slice('sqlite:'.length), ...retention })
+  if (options.store.startsWith('sqlite:')) return new SqliteHistory({ path: options.store.slice('sqlite:'.length), maxIdSkewMs: options.maxIdSkewMs, ...retention })
   return new MemoryHistory(retention)
 }
 

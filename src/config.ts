@@ -34,6 +34,8 @@ export interface HeraldOptions {
   historyTtlMs: number
   /** Most subscriber connections (SSE streams + WebSockets) open at once; more get 503 (0 = no limit). */
   maxConnections: number
+  /** How far, in milliseconds, a publisher-chosen id's time part may be from the server clock, either way (0 = it must be the current millisecond). */
+  maxIdSkewMs: number
   /** Messages per second one WebSocket may send (bursts up to one second's worth); more get `rate_limited` (0 = no limit). */
   wsMessageRate: number
   /** Origins allowed to call Herald from a browser on another origin; empty = same origin only, ['*'] = any. */
@@ -152,6 +154,7 @@ export const OPTIONS = [
   row({ key: 'store', flag: '--store', env: ['HERALD_STORE'], default: 'memory', shown: 'memory', description: 'event history: memory (lost on restart) or sqlite:PATH (durable)', parse: storeSpec }),
   row({ key: 'historyTtlMs', flag: '--history-ttl', env: ['HERALD_HISTORY_TTL'], default: 0, shown: '0 (no age limit)', description: 'drop history older than this, e.g. 1h or 7d (0 = keep until --history)', parse: parseTtl }),
   row({ key: 'maxConnections', flag: '--max-connections', env: ['HERALD_MAX_CONNECTIONS'], default: 10_000, shown: '10000', description: 'most SSE streams + WebSockets open at once; more get 503 (0 = no limit)', parse: integer(0, 10_000_000) }),
+  row({ key: 'maxIdSkewMs', flag: '--max-id-skew', env: ['HERALD_MAX_ID_SKEW'], default: 60_000, shown: '60s', description: 'how far from the server clock a publisher-chosen id\'s milliseconds may be, either way (else 400 invalid_id)', parse: parseDuration }),
   row({ key: 'wsMessageRate', flag: '--ws-message-rate', env: ['HERALD_WS_MESSAGE_RATE'], default: 100, shown: '100', description: 'messages per second one WebSocket may send, in bursts of as many; more get a rate_limited error (0 = no limit)', parse: integer(0, 1_000_000) }),
   row({ key: 'corsOrigins', flag: '--cors-origins', env: ['HERALD_CORS_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'browser origins allowed to publish and subscribe cross-origin (comma-separated, or *)', parse: origins }),
   row({ key: 'shutdownTimeoutMs', flag: '--shutdown-timeout', env: ['HERALD_SHUTDOWN_TIMEOUT'], default: 10_000, shown: '10s', description: 'longest a graceful shutdown (SIGINT/SIGTERM) may take', parse: parseDuration }),

@@ -1,7 +1,8 @@
 import type { Database, SQLQueryBindings } from 'bun:sqlite'
 import { HubError } from '../hub/errors'
 import type { HubEvent } from '../hub/event'
-import { compareIds, type EventId, formatEventId, ZERO_ID } from '../hub/id'
+import { compareIds, DEFAULT_MAX_ID_SKEW_MS, type EventId, formatEventId, ZERO_ID } from '../hub/id'
+import { type IdRepair, repairIds } from './sqlite-repair'
 import { openHistoryDatabase } from './sqlite-schema'
 import type { HistoryStore, ReplayResult } from './store'
 import { Sweeper, sweepInterval } from './sweeper'
@@ -17,8 +18,10 @@ export interface SqliteHistoryOptions {
   startedAt: EventId
   /** Events older than this many milliseconds are dropped by a background sweep (0 = keep forever). */
   ttlMs?: number
-  /** Clock for the TTL, milliseconds since the epoch (tests pin it). */
+  /** Clock for the TTL and the id check at open, milliseconds since the epoch (tests pin it). */
   now?: () => number
+  /** Ids more than this many ms past the clock and the newest publish time are repaired at open (see sqlite-repair.ts). */
+  maxIdSkewMs?: number
 }
 
 /** What the store keeps in memory per topic; the database is the truth, this is its index. */
@@ -65,9 +68,17 @@ export class SqliteHistory implements HistoryStore {
   private readonly sweeper: Sweeper | undefined
   private readonly sql: ReturnType<typeof prepare>
   private readonly appendBatch: (events: readonly HubEvent[]) => void
+  /** What opening the file repaired: ids a store must never serve (see repairIds); undefined = nothing. */
+  readonly repaired: IdRepair | undefined
 
   constructor(private readonly options: SqliteHistoryOptions) {
     this.db = openHistoryDatabase(options.path, options.startedAt)
+    try {
+      this.repaired = repairIds(this.db, (options.now ?? Date.now)(), options.maxIdSkewMs ?? DEFAULT_MAX_ID_SKEW_MS)
+    } catch (error) {
+      this.db.close()
+      throw new HubError('store_unavailable', `cannot repair the event ids in ${JSON.stringify(options.path)}: ${(error as Error).message}`)
+    }
     this.sql = prepare(this.db)
     // Up to 1/16 over the limit (at most 256 rows) before a trim: one range delete per 16+ appends.
     this.trimSlack = Math.min(256, Math.floor(options.perTopic / 16))

@@ -23,6 +23,8 @@ export interface HubOptions {
   maxConnections?: number
   /** Clock for event ids (tests pin it). */
   now?: () => number
+  /** How far from `now` a publisher-chosen id's milliseconds may be, either way (default 60 s; see id.ts). */
+  maxIdSkewMs?: number
 }
 
 export interface SubscribeOptions {
@@ -74,7 +76,7 @@ export class Hub {
   private closed = false
 
   constructor(private readonly options: HubOptions) {
-    this.ids = new IdGenerator(options.now)
+    this.ids = new IdGenerator(options.now, options.maxIdSkewMs)
     this.ids.advanceTo(options.history.head())
     options.broker.onDeliver((events) => this.deliver(events))
   }
