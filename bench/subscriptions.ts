@@ -104,9 +104,9 @@ const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`
 const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`
 
 async function phase(name: string, options: Record<string, number>): Promise<void> {
-  process.env.BENCH_HERALD_OPTIONS = JSON.stringify({ wsMessageRate: 0, ...options })
   console.log(`\n${name}: ${JSON.stringify(options)}`)
-  const server = await ServerProcess.start(name, new URL('./servers/herald.ts', import.meta.url).pathname)
+  const env = { BENCH_HERALD_OPTIONS: JSON.stringify({ wsMessageRate: 0, ...options }) }
+  const server = await ServerProcess.start(name, new URL('./servers/herald.ts', import.meta.url).pathname, [], env)
   const deadline = Date.now() + TIMEOUT_MS
   try {
     const clients = await Promise.all(Array.from({ length: SOCKETS }, () => Client.open(server.port)))

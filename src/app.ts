@@ -34,9 +34,10 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     maxReplay: Math.max(options.historySize, 10_000),
     maxSelectors: options.maxSubscriptionTopics,
     maxConnections: options.maxConnections,
+    maxTotalSelectors: options.maxServerTopics,
   })
   const lifecycle = new Lifecycle()
-  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate }
+  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate, maxConnectionTopics: options.maxConnectionTopics }
   const ws = wsTransport(hub, wsOptions, log)
   const app = new Elysia({ name: 'herald', websocket: wsServerOptions(wsOptions) })
     .use(lifecycle.plugin())
