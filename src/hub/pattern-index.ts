@@ -101,7 +101,7 @@ export class PatternIndex<T> {
    */
   match(topic: string, visit: (value: T) => boolean | void): boolean {
     if (this.count === 0) return false
-    return walk(this.root, topic.split('/'), 0, visit)
+    return walk(this.root, topic, 0, visit)
   }
 }
 
@@ -109,12 +109,20 @@ function step<T>(node: Node<T>, segment: string): Node<T> | undefined {
   return segment === '*' ? node.star : node.literal?.get(segment)
 }
 
-/** Depth-first over the matching branches; recursion depth is at most the topic's 32 segments. */
-function walk<T>(node: Node<T>, segments: readonly string[], index: number, visit: (value: T) => boolean | void): boolean {
-  if (index === segments.length) return node.end !== undefined && visit(node.end) === true
+/**
+ * Depth-first over the matching branches, from the segment of `topic` starting at `start` (past
+ * the end: the topic is used up). Segments are sliced only where a literal child may match, not
+ * split up front (splitting cost more than the walk). Recursion depth is at most 32 segments.
+ */
+function walk<T>(node: Node<T>, topic: string, start: number, visit: (value: T) => boolean | void): boolean {
+  if (start > topic.length) return node.end !== undefined && visit(node.end) === true
   // `**` here matches the one or more segments that are left.
   if (node.rest !== undefined && visit(node.rest) === true) return true
-  const literal = node.literal?.get(segments[index] as string)
-  if (literal && walk(literal, segments, index + 1, visit)) return true
-  return node.star !== undefined && walk(node.star, segments, index + 1, visit)
+  let end = topic.indexOf('/', start)
+  if (end === -1) end = topic.length
+  if (node.literal) {
+    const child = node.literal.get(topic.slice(start, end))
+    if (child && walk(child, topic, end + 1, visit)) return true
+  }
+  return node.star !== undefined && walk(node.star, topic, end + 1, visit)
 }

@@ -55,6 +55,10 @@ export class Registry {
   private readonly entries = new Map<Subscriber, Entry>()
   private registrations = 0
   private mark = 0
+  /** The delivery being handed out and its mark, for `handPattern` (one function, not a closure per event). */
+  private current: Delivery | undefined
+  private currentMark = 0
+  private readonly handPattern = (holders: Holders): void => handAll(holders, this.currentMark, this.current as Delivery)
 
   /** Number of subscribers holding at least one selector. */
   get size(): number {
@@ -129,7 +133,18 @@ export class Registry {
     const mark = ++this.mark
     const exact = this.exact.get(topic)
     if (exact) handAll(exact, mark, delivery)
-    this.patterns.match(topic, (holders) => handAll(holders, mark, delivery))
+    if (this.patterns.size === 0) return
+    // Should a receive ever deliver again (re-entrancy), restore what this call was handing out.
+    const outer = this.current
+    const outerMark = this.currentMark
+    this.current = delivery
+    this.currentMark = mark
+    try {
+      this.patterns.match(topic, this.handPattern)
+    } finally {
+      this.current = outer
+      this.currentMark = outerMark
+    }
   }
 }
 
