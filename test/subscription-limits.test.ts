@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Registry, type Subscriber } from '../src/hub/registry'
 import type { Selector } from '../src/hub/topics'
 import { publish, SseClient, startServer, type TestServer, waitFor, WsClient } from './helpers'
-import { fetchStats } from './stats'
+import { type BunWebSocket, fetchStats } from './stats'
 
 /** Waits until the socket has received an event with this data (events arrive in order per socket). */
 async function received(ws: WsClient, data: string): Promise<void> {
@@ -152,5 +152,32 @@ describe('cost of a subscribe', () => {
     await publish(server.base, 'k/19/63/x', 'last pattern')
     await received(ws, 'last pattern')
     ws.close()
+  })
+})
+
+describe('room is given back', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    // A small backpressure limit, so a replay of a few MB is paced and stays pending while the client does not read.
+    server = await startServer({ wsBackpressureBytes: 64 * 1024 })
+  })
+  afterAll(() => server.stop())
+
+  test('by a socket that vanishes while a subscribe waits behind a pending catch-up', async () => {
+    const first = await publish(server.base, 'gone/t', 'first')
+    for (let i = 0; i < 300; i++) await publish(server.base, 'gone/t', `${i}:${'x'.repeat(60_000)}`)
+    const socket = new WebSocket(`${server.wsBase}/ws`) as BunWebSocket
+    await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }))
+    socket.pause()
+    socket.send(JSON.stringify({ type: 'subscribe', topics: ['gone/t'], lastEventId: first.id }))
+    // Queued behind the catch-up above, which cannot finish while the client does not read.
+    socket.send(JSON.stringify({ type: 'subscribe', topics: ['gone/u', 'gone/v/*'] }))
+    await waitFor(async () => (await fetchStats(server.base)).selectors === 1, 'the first subscribe to hold its topic')
+    socket.terminate()
+    await waitFor(async () => (await fetchStats(server.base)).websockets === 0, 'the socket to close')
+    // The queued subscribe ran (in the microtasks after the close handler, so before this request
+    // was served) once the closed socket's catch-up was abandoned: it must not have taken room.
+    expect((await fetchStats(server.base)).selectors).toBe(0)
+    expect(server.hub.stats().subscribers).toBe(0)
   })
 })

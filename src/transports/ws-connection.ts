@@ -58,6 +58,8 @@ export class Connection implements Subscriber {
   cut = false
   /** Every selector the socket holds (live or catching up), by source. */
   private readonly held = new Map<string, Selector>()
+  /** Set by `close`: a subscribe still queued behind a catch-up must not take room any more. */
+  private closed = false
   private catchUp: CatchUp | undefined
   private idle: Promise<void> = Promise.resolve()
   /** The client's message allowance. */
@@ -92,9 +94,10 @@ export class Connection implements Subscriber {
    * Takes room for the selectors not held yet, all or nothing, and returns them: throws
    * `too_many_topics` past `limits.maxTopics` and `too_many_subscriptions` past the hub's quota,
    * having changed nothing. Call it inside `serially`, so it sees earlier changes; give the room
-   * back with `remove` if the subscribe then fails.
+   * back with `remove` if the subscribe then fails. Once closed it takes nothing.
    */
   hold(selectors: readonly Selector[]): Selector[] {
+    if (this.closed) return []
     const fresh = selectors.filter((selector) => !this.held.has(selector.source))
     const max = this.limits.maxTopics
     if (this.held.size + fresh.length > max) {
@@ -191,6 +194,7 @@ export class Connection implements Subscriber {
 
   /** Releases hub subscribers and the room held (call from the close handler); idempotent. */
   close(): void {
+    this.closed = true
     this.release()
     this.hub.detach(this)
     this.hub.quota.give(this.held.size)
