@@ -40,9 +40,10 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     maxSelectors: options.maxSubscriptionTopics,
     maxConnections: options.maxConnections,
     maxIdSkewMs: options.maxIdSkewMs,
+    maxTotalSelectors: options.maxServerTopics,
   })
   const lifecycle = new Lifecycle()
-  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate }
+  const wsOptions = { maxMessageBytes: options.maxMessageBytes, backpressureBytes: options.wsBackpressureBytes, queueSize: options.queueSize, messageRate: options.wsMessageRate, maxConnectionTopics: options.maxConnectionTopics }
   const ws = wsTransport(hub, wsOptions, log)
   // The route table, for 405 on a wrong method; read on the first unrouted request.
   const methods = new RouteMethods()

@@ -28,6 +28,10 @@ export interface HeraldOptions {
   wsBackpressureBytes: number
   /** Most topics (selectors) in one subscription. */
   maxSubscriptionTopics: number
+  /** Most topics and patterns one WebSocket may hold at once, over all its subscribe messages. */
+  maxConnectionTopics: number
+  /** Most topics and patterns subscribed at once across the server (SSE + WebSocket); 0 = no limit. */
+  maxServerTopics: number
   /** Where history lives: `memory` (lost on restart) or `sqlite:PATH` (durable, survives restarts and crashes). */
   store: StoreSpec
   /** Events older than this many milliseconds leave the history (0 = only the count limits apply). */
@@ -151,6 +155,8 @@ export const OPTIONS = [
   row({ key: 'queueSize', flag: '--queue-size', env: ['HERALD_QUEUE_SIZE'], default: 4096, shown: '4096', description: 'unread events an SSE subscriber may hold before it is cut', parse: integer(1, 1_000_000) }),
   row({ key: 'wsBackpressureBytes', flag: '--ws-backpressure', env: ['HERALD_WS_BACKPRESSURE'], default: 4 * 1024 ** 2, shown: '4mb', description: 'unsent bytes a WebSocket may hold before it is closed as too slow', parse: parseSize }),
   row({ key: 'maxSubscriptionTopics', flag: '--max-subscription-topics', env: ['HERALD_MAX_SUBSCRIPTION_TOPICS'], default: 64, shown: '64', description: 'most topics one subscription may name', parse: integer(1, 10_000) }),
+  row({ key: 'maxConnectionTopics', flag: '--max-connection-topics', env: ['HERALD_MAX_CONNECTION_TOPICS'], default: 256, shown: '256', description: 'most topics and patterns one WebSocket may hold, over all its subscribes', parse: integer(1, 1_000_000) }),
+  row({ key: 'maxServerTopics', flag: '--max-server-topics', env: ['HERALD_MAX_SERVER_TOPICS'], default: 100_000, shown: '100000', description: 'most topics and patterns subscribed at once, all connections together; more get 503 (0 = no limit)', parse: integer(0, 100_000_000) }),
   row({ key: 'store', flag: '--store', env: ['HERALD_STORE'], default: 'memory', shown: 'memory', description: 'event history: memory (lost on restart) or sqlite:PATH (durable)', parse: storeSpec }),
   row({ key: 'historyTtlMs', flag: '--history-ttl', env: ['HERALD_HISTORY_TTL'], default: 0, shown: '0 (no age limit)', description: 'drop history older than this, e.g. 1h or 7d (0 = keep until --history)', parse: parseTtl }),
   row({ key: 'maxConnections', flag: '--max-connections', env: ['HERALD_MAX_CONNECTIONS'], default: 10_000, shown: '10000', description: 'most SSE streams + WebSockets open at once; more get 503 (0 = no limit)', parse: integer(0, 10_000_000) }),

@@ -79,9 +79,12 @@ export class ServerProcess {
     readonly port: number,
   ) {}
 
-  /** Starts `bun <script>` and waits until it listens. `bunFlags` go before the script (e.g. --cpu-prof-md). */
-  static async start(name: string, script: string, bunFlags: string[] = []): Promise<ServerProcess> {
-    const child = Bun.spawn([process.execPath, ...bunFlags, script], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
+  /**
+   * Starts `bun <script>` and waits until it listens. `bunFlags` go before the script (e.g.
+   * --cpu-prof-md); `env` is added to this process's environment.
+   */
+  static async start(name: string, script: string, bunFlags: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
+    const child = Bun.spawn([process.execPath, ...bunFlags, script], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...env } })
     live.add(child)
     const stdout = new LineReader(child.stdout)
     try {

@@ -25,6 +25,7 @@ export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
   shutting_down: 503,
   store_unavailable: 503,
   too_many_connections: 503,
+  too_many_subscriptions: 503,
   rate_limited: 429,
 }
 

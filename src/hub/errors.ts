@@ -22,6 +22,7 @@ export type HubErrorCode =
   | 'not_found'
   | 'store_unavailable'
   | 'too_many_connections'
+  | 'too_many_subscriptions'
   | 'rate_limited'
   | 'shutting_down'
 

@@ -4,6 +4,7 @@ import { Delivery } from './delivery'
 import { HubError } from './errors'
 import { type HubEvent, type PublishInput, validatePublish } from './event'
 import { compareIds, type EventId, formatEventId, IdGenerator, parseEventId } from './id'
+import { SelectorQuota } from './quota'
 import { Registry, type Subscriber } from './registry'
 import { Subscription } from './subscription'
 import { parseSelector, type Selector } from './topics'
@@ -21,6 +22,8 @@ export interface HubOptions {
   maxSelectors: number
   /** Most subscriber connections (SSE streams + WebSockets) open at once; 0 or absent = no limit. */
   maxConnections?: number
+  /** Most topics and patterns subscribed at once, summed over all connections (see `quota`); 0 or absent = no limit. */
+  maxTotalSelectors?: number
   /** Clock for event ids (tests pin it). */
   now?: () => number
   /** How far from `now` a publisher-chosen id's milliseconds may be, either way (default 60 s; see id.ts). */
@@ -45,6 +48,8 @@ export interface HubStats {
   connections: number
   /** Deliveries waiting unread in SSE subscription queues, summed (bounded by queueLimit each). */
   queued: number
+  /** Topics and patterns subscribed now, summed over SSE subscriptions and WebSockets (as counted for maxTotalSelectors). */
+  selectors: number
   /** Subscribers cut since start because they read too slowly, by transport (`sse` is counted here; others report theirs). */
   slowConsumers: Record<string, number>
   /** Resources alive now, for leak checks: SSE abort listeners, plus what transports report (timers…). */
@@ -60,6 +65,11 @@ export type Fanout = (delivery: Delivery) => void
  */
 export class Hub {
   private readonly registry = new Registry()
+  /**
+   * Room for subscribed selectors under maxTotalSelectors. SSE subscriptions take theirs in
+   * `subscribe`; a WebSocket takes room for each selector it adds and gives it back when it drops it.
+   */
+  readonly quota: SelectorQuota
   private readonly subscriptions = new Set<Subscription>()
   private readonly fanouts = new Set<Fanout>()
   private readonly ids: IdGenerator
@@ -77,6 +87,7 @@ export class Hub {
 
   constructor(private readonly options: HubOptions) {
     this.ids = new IdGenerator(options.now, options.maxIdSkewMs)
+    this.quota = new SelectorQuota(options.maxTotalSelectors ?? 0)
     this.ids.advanceTo(options.history.head())
     options.broker.onDeliver((events) => this.deliver(events))
   }
@@ -161,10 +172,12 @@ export class Hub {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; reconnect after it restarts')
     const after = this.parseLastEventId(options.lastEventId)
     this.checkCapacity()
+    this.quota.take(selectors.length)
     const release = this.admit()
     this.abortListeners++
     const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, (ended) => {
       release()
+      this.quota.give(selectors.length)
       this.abortListeners--
       if (ended.ended === 'overflow') this.overflowed++
       this.registry.remove(ended)
@@ -176,7 +189,7 @@ export class Hub {
         subscription.resetTo = resetTo
         subscription.replay(missed)
         this.subscriptions.add(subscription)
-        this.registry.add(subscription)
+        this.registry.add(subscription, selectors)
       })
     } catch (error) {
       // A failed history read must not leave the abort listener behind.
@@ -205,8 +218,8 @@ export class Hub {
     }
     const head = this.ids.current
     const buffered: HubEvent[] = []
-    const listener: Subscriber = { selectors, receive: (delivery) => buffered.push(delivery.event) }
-    this.registry.add(listener)
+    const listener: Subscriber = { receive: (delivery) => buffered.push(delivery.event) }
+    this.registry.add(listener, selectors)
     try {
       const accepts = (topic: string) => selectors.some((selector) => selector.matches(topic))
       const found = compareIds(after, head) > 0 ? { events: [], complete: false } : await this.options.history.since(after, accepts, this.options.maxReplay)
@@ -220,10 +233,23 @@ export class Hub {
     }
   }
 
-  /** Adds a live subscriber (used by the WebSocket transport for patterns); returns its remover. */
-  attach(subscriber: Subscriber): () => void {
-    this.registry.add(subscriber)
-    return () => this.registry.remove(subscriber)
+  /**
+   * Adds selectors to a live subscriber (the WebSocket transport's patterns and catch-up buffers);
+   * ones it already holds are skipped. Returns the ones added. Costs what is added, not what the
+   * subscriber holds. Does not touch `quota`: the caller accounts for what it holds.
+   */
+  attach(subscriber: Subscriber, selectors: Iterable<Selector>): Selector[] {
+    return this.registry.add(subscriber, selectors)
+  }
+
+  /** Removes selectors (by source) from a subscriber, or all of them when omitted; returns how many went. */
+  detach(subscriber: Subscriber, selectors?: Iterable<Selector | string>): number {
+    return this.registry.remove(subscriber, selectors)
+  }
+
+  /** True when one of the subscriber's attached selectors matches `topic`; costs what matches the topic, not what is held. */
+  covers(subscriber: Subscriber, topic: string): boolean {
+    return this.registry.covers(subscriber, topic)
   }
 
   /** Registers a fan-out called once per delivered event; returns its remover. */
@@ -259,6 +285,7 @@ export class Hub {
       history: this.options.history.stats(),
       connections: this.connections,
       queued,
+      selectors: this.quota.held,
       slowConsumers: { sse: this.overflowed, ...read(this.reporters.slowConsumers) },
       gauges: { sseAbortListeners: this.abortListeners, ...read(this.reporters.gauges) },
     }

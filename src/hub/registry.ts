@@ -1,80 +1,130 @@
 import type { Delivery } from './delivery'
+import { PatternIndex } from './pattern-index'
 import type { Selector } from './topics'
 
-/** Anything that receives events by selector: an SSE subscription, a WebSocket's pattern subscriptions. */
+/** Anything that receives events by selector: an SSE subscription, a WebSocket's pattern subscriptions, a catch-up buffer. */
 export interface Subscriber {
-  readonly selectors: readonly Selector[]
   /** Called synchronously during delivery; must not throw and must not block. */
   receive(delivery: Delivery): void
 }
 
 interface Entry {
   readonly subscriber: Subscriber
+  /** This subscriber's selectors, by source. */
+  readonly selectors: Map<string, Selector>
   /** The last delivery number handed to this subscriber: one event is delivered once even when several of its selectors match. */
   lastMark: number
 }
 
-interface PatternEntry {
-  readonly selector: Selector
-  readonly entries: Set<Entry>
+/**
+ * The subscribers holding one selector: the entry itself while there is one (most patterns are
+ * held by one subscriber, and a one-element Set costs ~300 bytes), a Set from the second on.
+ */
+type Holders = Entry | Set<Entry>
+
+/** `holders` plus `entry` (the same object, or a new one). */
+function withHolder(holders: Holders | undefined, entry: Entry): Holders {
+  if (holders === undefined || holders === entry) return entry
+  if (holders instanceof Set) return holders.add(entry)
+  return new Set([holders, entry])
 }
 
-/** Caps the per-topic cache of matching patterns; it is rebuilt on demand, so clearing is always safe. */
-const MATCH_CACHE_LIMIT = 10_000
+/** `holders` minus `entry`: undefined when none is left. */
+function withoutHolder(holders: Holders | undefined, entry: Entry): Holders | undefined {
+  if (holders === undefined || holders === entry) return undefined
+  if (!(holders instanceof Set)) return holders
+  holders.delete(entry)
+  if (holders.size > 1) return holders
+  const [only] = holders
+  return only
+}
+
+function holds(holders: Holders, entry: Entry): boolean {
+  return holders === entry || (holders instanceof Set && holders.has(entry))
+}
 
 /**
- * Topic → subscribers. Concrete selectors are a map lookup; patterns are tested once per distinct
- * pattern (not per subscriber), and the result is cached per topic until the set of patterns changes.
+ * Topic → subscribers, for every transport. Concrete selectors are a map lookup; patterns live in
+ * a segment trie (PatternIndex), so delivering an event costs what matches its topic, not the
+ * number of patterns held. A subscriber's selectors are added and removed one by one: changing
+ * a subscription costs what changes, not what the subscriber already holds.
  */
 export class Registry {
-  private readonly exact = new Map<string, Set<Entry>>()
-  private readonly patterns = new Map<string, PatternEntry>()
+  private readonly exact = new Map<string, Holders>()
+  private readonly patterns = new PatternIndex<Holders>()
   private readonly entries = new Map<Subscriber, Entry>()
-  private readonly matchCache = new Map<string, PatternEntry[]>()
+  private registrations = 0
   private mark = 0
+  /** The delivery being handed out and its mark, for `handPattern` (one function, not a closure per event). */
+  private current: Delivery | undefined
+  private currentMark = 0
+  private readonly handPattern = (holders: Holders): void => handAll(holders, this.currentMark, this.current as Delivery)
 
-  /** Number of registered subscribers. */
+  /** Number of subscribers holding at least one selector. */
   get size(): number {
     return this.entries.size
   }
 
-  add(subscriber: Subscriber): void {
-    if (this.entries.has(subscriber)) this.remove(subscriber)
-    const entry: Entry = { subscriber, lastMark: 0 }
-    this.entries.set(subscriber, entry)
-    for (const selector of subscriber.selectors) {
-      if (!selector.isPattern) {
-        let set = this.exact.get(selector.source)
-        if (!set) this.exact.set(selector.source, (set = new Set()))
-        set.add(entry)
-        continue
-      }
-      let pattern = this.patterns.get(selector.source)
-      if (!pattern) {
-        pattern = { selector, entries: new Set() }
-        this.patterns.set(selector.source, pattern)
-        this.matchCache.clear()
-      }
-      pattern.entries.add(entry)
-    }
+  /** Selectors held, summed over subscribers (a selector held by two subscribers counts twice). */
+  get selectorCount(): number {
+    return this.registrations
   }
 
-  remove(subscriber: Subscriber): void {
-    const entry = this.entries.get(subscriber)
-    if (!entry) return
-    this.entries.delete(subscriber)
-    for (const selector of subscriber.selectors) {
-      if (!selector.isPattern) {
-        const set = this.exact.get(selector.source)
-        if (set?.delete(entry) && set.size === 0) this.exact.delete(selector.source)
-        continue
-      }
-      const pattern = this.patterns.get(selector.source)
-      if (pattern?.entries.delete(entry) && pattern.entries.size === 0) {
-        this.patterns.delete(selector.source)
-        this.matchCache.clear()
-      }
+  /** Distinct patterns held. */
+  get patternCount(): number {
+    return this.patterns.size
+  }
+
+  /**
+   * Adds `selectors` to what `subscriber` receives; ones it already holds are skipped. Returns the
+   * ones added. Costs the selectors given, not the ones already held.
+   */
+  add(subscriber: Subscriber, selectors: Iterable<Selector>): Selector[] {
+    let entry = this.entries.get(subscriber)
+    const added: Selector[] = []
+    for (const selector of selectors) {
+      if (entry?.selectors.has(selector.source)) continue
+      if (!entry) this.entries.set(subscriber, (entry = { subscriber, selectors: new Map(), lastMark: 0 }))
+      entry.selectors.set(selector.source, selector)
+      const map = selector.isPattern ? this.patterns : this.exact
+      map.set(selector.source, withHolder(map.get(selector.source), entry))
+      added.push(selector)
     }
+    this.registrations += added.length
+    return added
+  }
+
+  /**
+   * Removes `selectors` (by source) from what `subscriber` receives, or all of them when omitted;
+   * sources it does not hold are skipped. Returns how many were removed. A subscriber left with
+   * none is forgotten.
+   */
+  remove(subscriber: Subscriber, selectors?: Iterable<Selector | string>): number {
+    const entry = this.entries.get(subscriber)
+    if (!entry) return 0
+    let removed = 0
+    for (const item of selectors ?? [...entry.selectors.keys()]) {
+      const source = typeof item === 'string' ? item : item.source
+      const selector = entry.selectors.get(source)
+      if (!selector) continue
+      entry.selectors.delete(source)
+      removed++
+      const map = selector.isPattern ? this.patterns : this.exact
+      const left = withoutHolder(map.get(source), entry)
+      if (left === undefined) map.delete(source)
+      else map.set(source, left)
+    }
+    if (entry.selectors.size === 0) this.entries.delete(subscriber)
+    this.registrations -= removed
+    return removed
+  }
+
+  /** True when one of `subscriber`'s selectors matches `topic` (a concrete topic). */
+  covers(subscriber: Subscriber, topic: string): boolean {
+    const entry = this.entries.get(subscriber)
+    if (!entry) return false
+    if (entry.selectors.has(topic)) return true
+    return this.patterns.match(topic, (holders) => holds(holders, entry))
   }
 
   /** Hands the delivery to every subscriber with a selector matching its topic, once each. */
@@ -82,26 +132,29 @@ export class Registry {
     const topic = delivery.event.topic
     const mark = ++this.mark
     const exact = this.exact.get(topic)
-    if (exact) for (const entry of exact) this.hand(entry, mark, delivery)
+    if (exact) handAll(exact, mark, delivery)
     if (this.patterns.size === 0) return
-    for (const pattern of this.patternsFor(topic)) {
-      for (const entry of pattern.entries) this.hand(entry, mark, delivery)
+    // Should a receive ever deliver again (re-entrancy), restore what this call was handing out.
+    const outer = this.current
+    const outerMark = this.currentMark
+    this.current = delivery
+    this.currentMark = mark
+    try {
+      this.patterns.match(topic, this.handPattern)
+    } finally {
+      this.current = outer
+      this.currentMark = outerMark
     }
   }
+}
 
-  private hand(entry: Entry, mark: number, delivery: Delivery): void {
-    if (entry.lastMark === mark) return
-    entry.lastMark = mark
-    entry.subscriber.receive(delivery)
-  }
+function handAll(holders: Holders, mark: number, delivery: Delivery): void {
+  if (holders instanceof Set) for (const entry of holders) hand(entry, mark, delivery)
+  else hand(holders, mark, delivery)
+}
 
-  private patternsFor(topic: string): PatternEntry[] {
-    let list = this.matchCache.get(topic)
-    if (list) return list
-    list = []
-    for (const pattern of this.patterns.values()) if (pattern.selector.matches(topic)) list.push(pattern)
-    if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.clear()
-    this.matchCache.set(topic, list)
-    return list
-  }
+function hand(entry: Entry, mark: number, delivery: Delivery): void {
+  if (entry.lastMark === mark) return
+  entry.lastMark = mark
+  entry.subscriber.receive(delivery)
 }

@@ -58,17 +58,17 @@ export function parseSelector(text: unknown): Selector {
   const segments = segmentsOf(text, 'invalid_selector', 'topic selector')
   const source = text as string
   let isPattern = false
-  const parts = segments.map((segment, index) => {
+  segments.forEach((segment, index) => {
     if (segment === '*') {
       isPattern = true
-      return '[^/]+'
+      return
     }
     if (segment === '**') {
       if (index !== segments.length - 1) {
         throw new HubError('invalid_selector', `invalid selector ${describe(source)}: "**" may only be the last segment`)
       }
       isPattern = true
-      return '.+'
+      return
     }
     if (!SEGMENT.test(segment)) {
       throw new HubError(
@@ -76,9 +76,35 @@ export function parseSelector(text: unknown): Selector {
         `invalid selector ${describe(source)}: a segment is a topic segment, "*" (one segment) or a final "**" (one or more segments)`,
       )
     }
-    return segment.replace(/[.+]/g, '\\$&')
   })
-  if (!isPattern) return { source, isPattern, matches: (topic) => topic === source }
-  const regex = new RegExp(`^${parts.join('/')}$`)
-  return { source, isPattern, matches: (topic) => regex.test(topic) }
+  return isPattern ? new PatternSelector(source) : new TopicSelector(source)
+}
+
+// Selectors are small objects with shared methods (no closures), since a server may hold a hundred
+// thousand of them.
+class TopicSelector implements Selector {
+  readonly isPattern = false
+  constructor(readonly source: string) {}
+
+  matches(topic: string): boolean {
+    return topic === this.source
+  }
+}
+
+class PatternSelector implements Selector {
+  readonly isPattern = true
+  /** Compiled on first use: the registry matches through its index and never calls `matches`. */
+  private regex: RegExp | undefined
+  constructor(readonly source: string) {}
+
+  matches(topic: string): boolean {
+    this.regex ??= new RegExp(`^${this.source.split('/').map(segmentRegex).join('/')}$`)
+    return this.regex.test(topic)
+  }
+}
+
+function segmentRegex(segment: string): string {
+  if (segment === '*') return '[^/]+'
+  if (segment === '**') return '.+'
+  return segment.replace(/[.+]/g, '\\$&')
 }

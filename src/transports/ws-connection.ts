@@ -1,6 +1,7 @@
 import type { ServerWebSocket } from 'bun'
 import type { Delivery } from '../hub/delivery'
 import type { HubEvent } from '../hub/event'
+import { HubError } from '../hub/errors'
 import type { Hub } from '../hub/hub'
 import type { Subscriber } from '../hub/registry'
 import type { Selector } from '../hub/topics'
@@ -15,6 +16,8 @@ export interface ConnectionLimits {
   queueSize: number
   /** Messages per second the client may send (0 = no limit). */
   messageRate: number
+  /** Most topics and patterns the socket may hold at once, over all its subscribe messages. */
+  maxTopics: number
 }
 
 /** Close code for a client cut because it read too slowly (1013: try again later — resume from your last id). */
@@ -36,9 +39,14 @@ interface CatchUp {
 
 /**
  * One WebSocket's state. Concrete topics are Bun-native subscriptions (`ws.subscribe`, delivered by
- * one `server.publish` per event). Patterns cannot be native, so the connection registers one hub
- * subscriber for all its patterns; it skips topics the socket already gets natively, so an event
- * matching both a topic and a pattern arrives once.
+ * one `server.publish` per event). Patterns cannot be native, so the connection is one hub
+ * subscriber holding all its patterns, added and removed one by one as the client changes them;
+ * it skips topics the socket already gets natively, so an event matching both a topic and a
+ * pattern arrives once.
+ *
+ * Everything it holds (topics and patterns, live or still catching up) counts against
+ * `limits.maxTopics` and the hub's quota; room is taken before a subscribe starts (`hold`) and
+ * given back on unsubscribe and close.
  *
  * Slow consumers: Bun closes a socket whose unsent bytes pass backpressureLimit and reports only
  * code 1006, as for a client that vanished. What is observable is the moment it happens: a send
@@ -46,10 +54,12 @@ interface CatchUp {
  * and `checkCut` look at that moment and set `cut`, so the close can be counted as a slow consumer.
  */
 export class Connection implements Subscriber {
-  selectors: Selector[] = []
   /** True once the connection was cut for reading too slowly (by Bun's backpressure limit, or by us). */
   cut = false
-  private detach: (() => void) | undefined
+  /** Every selector the socket holds (live or catching up), by source. */
+  private readonly held = new Map<string, Selector>()
+  /** Set by `close`: a subscribe still queued behind a catch-up must not take room any more. */
+  private closed = false
   private catchUp: CatchUp | undefined
   private idle: Promise<void> = Promise.resolve()
   /** The client's message allowance. */
@@ -78,6 +88,27 @@ export class Connection implements Subscriber {
 
   isSubscribed(topic: string): boolean {
     return this.socket.isSubscribed(topic)
+  }
+
+  /**
+   * Takes room for the selectors not held yet, all or nothing, and returns them: throws
+   * `too_many_topics` past `limits.maxTopics` and `too_many_subscriptions` past the hub's quota,
+   * having changed nothing. Call it inside `serially`, so it sees earlier changes; give the room
+   * back with `remove` if the subscribe then fails. Once closed it takes nothing.
+   */
+  hold(selectors: readonly Selector[]): Selector[] {
+    if (this.closed) return []
+    const fresh = selectors.filter((selector) => !this.held.has(selector.source))
+    const max = this.limits.maxTopics
+    if (this.held.size + fresh.length > max) {
+      throw new HubError(
+        'too_many_topics',
+        `a WebSocket may hold at most ${max} topics and patterns (--max-connection-topics); this one holds ${this.held.size} and the subscribe adds ${fresh.length}: unsubscribe some first`,
+      )
+    }
+    this.hub.quota.take(fresh.length)
+    for (const selector of fresh) this.held.set(selector.source, selector)
+    return fresh
   }
 
   receive(delivery: Delivery): void {
@@ -115,16 +146,16 @@ export class Connection implements Subscriber {
     }
     const catchUp: CatchUp = { selectors, frames, next: 0, limit: frames.length + this.limits.queueSize, detach: () => {}, done: () => {} }
     const listener: Subscriber = {
-      selectors,
       receive: (delivery) => {
         const topic = delivery.event.topic
         // Already delivered natively or by this connection's patterns: not ours to queue.
-        if (this.socket.isSubscribed(topic) || this.selectors.some((selector) => selector.matches(topic))) return
+        if (this.socket.isSubscribed(topic) || this.hub.covers(this, topic)) return
         catchUp.frames.push(delivery.encode(wsEventFrame))
         if (catchUp.frames.length - catchUp.next > catchUp.limit) this.tooSlow()
       },
     }
-    catchUp.detach = this.hub.attach(listener)
+    this.hub.attach(listener, selectors)
+    catchUp.detach = () => this.hub.detach(listener)
     this.catchUp = catchUp
     this.flush()
   }
@@ -145,22 +176,29 @@ export class Connection implements Subscriber {
     catchUp.done()
   }
 
+  /** Drops the selectors it holds among these and gives their room back; costs the selectors named. */
   remove(selectors: readonly Selector[]): void {
-    const gone = new Set(selectors.map((selector) => selector.source))
-    for (const source of gone) if (this.socket.isSubscribed(source)) this.socket.unsubscribe(source)
-    this.setPatterns(this.selectors.filter((selector) => !gone.has(selector.source)))
+    const patterns: Selector[] = []
+    let dropped = 0
+    for (const { source } of selectors) {
+      const selector = this.held.get(source)
+      if (!selector) continue
+      this.held.delete(source)
+      dropped++
+      if (selector.isPattern) patterns.push(selector)
+      else if (this.socket.isSubscribed(source)) this.socket.unsubscribe(source)
+    }
+    if (patterns.length > 0) this.hub.detach(this, patterns)
+    this.hub.quota.give(dropped)
   }
 
-  /** Every topic and pattern this socket is subscribed to. */
-  topics(): string[] {
-    return [...this.socket.subscriptions, ...this.selectors.map((selector) => selector.source)]
-  }
-
-  /** Releases hub subscribers (call from the close handler). */
+  /** Releases hub subscribers and the room held (call from the close handler); idempotent. */
   close(): void {
+    this.closed = true
     this.release()
-    this.detach?.()
-    this.detach = undefined
+    this.hub.detach(this)
+    this.hub.quota.give(this.held.size)
+    this.held.clear()
     this.catchUp?.detach()
     this.catchUp?.done()
     this.catchUp = undefined
@@ -170,13 +208,16 @@ export class Connection implements Subscriber {
     this.socket.close(code, reason)
   }
 
+  /** Makes held selectors live: topics natively, patterns in the hub. Costs the selectors given. */
   private add(selectors: readonly Selector[]): void {
-    const patterns = new Map(this.selectors.map((selector) => [selector.source, selector]))
+    const patterns: Selector[] = []
     for (const selector of selectors) {
-      if (selector.isPattern) patterns.set(selector.source, selector)
+      // Dropped since (the socket closed while catching up): nothing to make live.
+      if (!this.held.has(selector.source)) continue
+      if (selector.isPattern) patterns.push(selector)
       else this.socket.subscribe(selector.source)
     }
-    this.setPatterns([...patterns.values()])
+    if (patterns.length > 0) this.hub.attach(this, patterns)
   }
 
   /** Resolves once no catch-up is pending. */
@@ -198,12 +239,5 @@ export class Connection implements Subscriber {
     this.cut = true
     this.close()
     this.socket.close(TOO_SLOW_CLOSE, 'too slow: reconnect and resume with lastEventId')
-  }
-
-  private setPatterns(selectors: Selector[]): void {
-    this.detach?.()
-    this.detach = undefined
-    this.selectors = selectors
-    if (selectors.length > 0) this.detach = this.hub.attach(this)
   }
 }

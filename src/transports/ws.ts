@@ -18,6 +18,8 @@ export interface WsOptions {
   queueSize?: number
   /** Messages per second one socket may send, in bursts of as many; more get `rate_limited` (0 or absent = no limit). */
   messageRate?: number
+  /** Topics and patterns one socket may hold, over all its subscribes; past it `too_many_topics` (default 256). */
+  maxConnectionTopics?: number
 }
 
 /** Bytes a WebSocket message may carry beyond the data limit: topic, event name, id, ref, JSON syntax. */
@@ -92,7 +94,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
   /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
   let closedSlow = 0
   hub.report('slowConsumers', 'ws', () => closedSlow)
-  const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096, messageRate: options.messageRate ?? 0 }
+  const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096, messageRate: options.messageRate ?? 0, maxTopics: options.maxConnectionTopics ?? 256 }
 
   const subscribe = async (connection: Connection, topics: unknown, lastEventId: unknown, ref: unknown) => {
     const selectors = hub.parseSelectors(topics)
@@ -100,15 +102,22 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
       throw new HubError('invalid_last_event_id', '"lastEventId" must be a string')
     }
     const after = hub.parseLastEventId(lastEventId)
-    await connection.serially(() =>
-      hub.catchUp(selectors, after, (missed: HubEvent[], resetTo) => {
-        if (!connections.has(connection)) return
-        // All in one synchronous step: acknowledge, then replay and go live, so no event falls between.
-        send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source) }, ref)
-        if (resetTo) send(connection, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
-        connection.goLive(selectors, missed)
-      }),
-    )
+    await connection.serially(async () => {
+      // Room first, all or nothing: a subscribe past a limit is refused and changes nothing.
+      const fresh = connection.hold(selectors)
+      try {
+        await hub.catchUp(selectors, after, (missed: HubEvent[], resetTo) => {
+          if (!connections.has(connection)) return
+          // All in one synchronous step: acknowledge, then replay and go live, so no event falls between.
+          send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source) }, ref)
+          if (resetTo) send(connection, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
+          connection.goLive(selectors, missed)
+        })
+      } catch (error) {
+        connection.remove(fresh)
+        throw error
+      }
+    })
   }
 
   const handle = async (connection: Connection, message: ClientMessage) => {
