@@ -40,11 +40,10 @@ export interface StartupFailure {
   exitCode: ExitCode
 }
 
-/** Where herald tried to listen and what store it opened, for the message. */
+/** Where herald tried to listen, for the message. */
 export interface StartupTarget {
   host: string
   port: number
-  store: string
 }
 
 /** Bun's listen error carries the errno name (`EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`, …) in `code`. */

@@ -22,7 +22,7 @@ describe('bun src/main.ts', () => {
 })
 
 describe('start-up failure messages', () => {
-  const target = { host: '::1', port: 8080, store: 'memory' }
+  const target = { host: '::1', port: 8080 }
 
   test('a listen error names the address (IPv6 in brackets) and the flag that fixes it', () => {
     const busy = Object.assign(new Error('Failed to start server. Is port 8080 in use?'), { code: 'EADDRINUSE' })
@@ -48,5 +48,10 @@ describe('start-up failure messages', () => {
     const codes = Object.values(EXIT_CODES)
     expect(new Set(codes).size).toBe(codes.length)
     for (const code of codes) expect(exitCodesHelp()).toMatch(new RegExp(`^  ${code}  \\S`, 'm'))
+  })
+
+  test('the README lists every exit code', async () => {
+    const readme = await Bun.file(join(import.meta.dir, '..', 'README.md')).text()
+    for (const code of Object.values(EXIT_CODES)) expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'))
   })
 })
