@@ -22,7 +22,8 @@ import { sseTransport } from './transports/sse'
 import { wsServerOptions, wsTransport } from './transports/ws'
 
 /**
- * Builds the whole server without listening (tests and main.ts call `.listen`). The one place
+ * Builds the whole server without listening (main.ts calls `listen`; tests may call `app.listen`
+ * on port 0). Opening the `--store` happens here, so it throws `store_unavailable`. The one place
  * where concrete parts (memory history, memory broker) are chosen and wired together.
  */
 export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
@@ -86,7 +87,18 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
     }
   }
 
-  return { app, hub, options, shutdown }
+  /**
+   * Listens as the product must: alone on its port (`reusePort: false`). Elysia's Bun adapter
+   * defaults to `reusePort: true` (Elysia 1.4.30), so a second server on the same port would start
+   * without error and take part of the connections, each process being a separate hub. Throws
+   * Bun's listen error (its `code` is EADDRINUSE, EADDRNOTAVAIL, EACCES, …); returns the port.
+   */
+  function listen(port = options.port, hostname = options.host): number {
+    app.listen({ port, hostname, reusePort: false })
+    return app.server?.port ?? port
+  }
+
+  return { app, hub, options, listen, shutdown }
 }
 
 /** The history store `--store` names; both keep `--history` events per topic and honour `--history-ttl`. */

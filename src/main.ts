@@ -1,55 +1,66 @@
 /**
  * The only module with side effects: read the command line, build the app, listen, log, and shut
- * down gracefully on SIGINT / SIGTERM (exit 0; a second signal exits at once with 1).
+ * down gracefully on SIGINT / SIGTERM (exit 0; a second signal exits at once with 1). A failure to
+ * start prints one line (what, and how to fix it) and exits with its code from EXIT_CODES.
  */
 import { createApp } from './app'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
+import { buildFailure, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
+
+/** Ends the process before it served anything: one line on stderr, never a stack. */
+function fail(failure: StartupFailure): never {
+  process.stderr.write(`herald: ${failure.message}\n`)
+  process.exit(failure.exitCode)
+}
 
 let command: ReturnType<typeof parseCommandLine>
 try {
   command = parseCommandLine(Bun.argv.slice(2), process.env)
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error
-  console.error(`herald: ${error.message}\nRun "herald --help" to see every option.`)
-  process.exit(2)
+  fail(error instanceof ConfigError ? optionFailure(error) : unexpectedFailure(error))
 }
 
 if (command.kind === 'help') {
-  console.log(helpText())
-  process.exit(0)
+  console.log(`${helpText()}\n\n${exitCodesHelp()}`)
+  process.exit(EXIT_CODES.ok)
 }
 if (command.kind === 'version') {
   console.log(VERSION)
-  process.exit(0)
+  process.exit(EXIT_CODES.ok)
 }
 
 const options = command.options
 const log = createLogger(options.logLevel, options.logFormat)
-const { app, shutdown } = createApp(options, log)
+let herald: ReturnType<typeof createApp>
 try {
-  app.listen({ port: options.port, hostname: options.host })
+  herald = createApp(options, log)
 } catch (error) {
-  log.error('could not listen', { host: options.host, port: options.port, error })
-  process.exit(1)
+  fail(buildFailure(error))
 }
-const address = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${app.server?.port}`
-log.info('herald started', { address, version: VERSION, pid: process.pid, ...changedOptions(options) })
+const { shutdown } = herald
+let port: number
+try {
+  port = herald.listen(options.port, options.host)
+} catch (error) {
+  fail(listenFailure(error, options))
+}
+log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, ...changedOptions(options) })
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) process.exit(1)
+    if (stopping) process.exit(EXIT_CODES.failed)
     stopping = true
     log.info('signal received', { signal })
     shutdown()
       .then(() => {
         log.info('stopped')
-        process.exit(0)
+        process.exit(EXIT_CODES.ok)
       })
       .catch((error) => {
         log.error('shutdown failed', { error })
-        process.exit(1)
+        process.exit(EXIT_CODES.failed)
       })
   })
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { $, type Subprocess } from 'bun'
 import { PAGES } from '../src/api/pages'
 import { VERSION } from '../src/config'
+import { startupFailureTests } from './cli'
 import { SseClient, waitFor, WsClient } from './helpers'
 
 const root = join(import.meta.dir, '..')
@@ -89,6 +90,10 @@ describe('the command line', () => {
     expect(await child.exited).toBe(2)
     expect(await new Response(child.stderr).text()).toContain('HERALD_HISTORY')
   })
+})
+
+describe('start-up failures of the binary, from an empty directory', () => {
+  startupFailureTests(() => ({ argv: [binary], cwd: emptyDir }))
 })
 
 describe('the binary, alone in an empty directory', () => {
