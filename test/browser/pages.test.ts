@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test'
 import type { Page } from 'playwright-core'
+import { API_INFO } from '../../src/api/docs'
 import { browserSuite, screenshot, VIEWPORTS } from './browser'
 
 const suite = browserSuite()
@@ -89,6 +90,23 @@ test('the index shows nothing bogus and throws nothing, whatever its streams sen
     const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, string[]> }).seen)
     expect(seen).toEqual({ clock: ['…', '7 s', '8 s'], cpu: ['…', '12.3%', '7.0%'], rss: ['…', '100 MB', '200 MB'], launch: ['Ready', 'T-minus 3', 'Liftoff!'] })
     expect(await page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
+    expect(errors).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
+test('the Swagger page works under the pages\' CSP, and its meta description is whole', async () => {
+  const { context, page, errors } = await suite.open('/swagger')
+  try {
+    // Swagger UI rendered the document: the publish endpoints are listed.
+    await page.locator('.opblock-summary-path', { hasText: '/topics/{topic}' }).first().waitFor({ timeout: 10_000 })
+    expect(await page.locator('meta[name="description"]').getAttribute('content')).toBe(API_INFO.description)
+    expect(await page.locator('meta[property="og:description"]').getAttribute('content')).toBe(API_INFO.description)
+    expect(await page.title()).toBe('Herald')
+    await screenshot(page, 'swagger-laptop')
+    await page.setViewportSize(VIEWPORTS.phone)
+    await screenshot(page, 'swagger-phone')
     expect(errors).toEqual([])
   } finally {
     await context.close()
