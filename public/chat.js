@@ -5,7 +5,9 @@
 // chat/user/<name> (direct messages: only that user's page subscribes to it).
 //
 // Joining, in order: subscribe to chat/user/<name> (so this page counts as online under that
-// name), claim the name (POST /chat/names/<name>: refused while someone else has it), subscribe to
+// name) and to chat/claim/<key> (a topic named by this tab's secret key: it shows the server this
+// page is still connected), claim the name (POST /chat/names/<name>?key=: refused while someone
+// else holds it), subscribe to
 // the room, announce the join, and fetch the room's recent messages (merged in by id, so a message
 // that arrives both live and in the history is shown once). After a dropped connection each topic
 // resumes from the last id this page saw, so nothing is missed or shown twice.
@@ -81,6 +83,7 @@ const shown = new Set()
 
 const roomTopic = (name) => `chat/room/${name}`
 const userTopic = (name) => `chat/user/${name}`
+const claimTopic = (key) => `chat/claim/${key}`
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 function send(message) {
@@ -318,7 +321,7 @@ function connect() {
   // event (ids are ordered across topics); a first join resumes nothing, so it never shows direct
   // messages sent to an earlier holder of the name.
   const resumeUser = lastUserId ?? lastRoomId
-  socket.addEventListener('open', () => send({ type: 'subscribe', topics: [userTopic(me)], ...(resumeUser && { lastEventId: resumeUser }), ref: 'me' }))
+  socket.addEventListener('open', () => send({ type: 'subscribe', topics: [userTopic(me), claimTopic(claimKey)], ...(resumeUser && { lastEventId: resumeUser }), ref: 'me' }))
   socket.addEventListener('message', (event) => {
     let message
     try {

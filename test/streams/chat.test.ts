@@ -87,29 +87,34 @@ describe('NameClaims', () => {
   afterEach(() => claims?.clear())
 
   test('first come, first served; the holder may claim again; a name whose holder left is free', () => {
-    const subscribed = new Map<string, number>()
-    claims = new NameClaims({ subscribers: (name) => subscribed.get(name) ?? 0, sweepMs: 60_000 })
+    const connected = new Set<string>()
+    claims = new NameClaims({ connected: (key) => connected.has(key), sweepMs: 60_000 })
     expect(claims.claim('ada', 'key-one')).toBe('not_subscribed')
-    // Two pages subscribe as ada at the same time; the first claim wins.
-    subscribed.set('ada', 2)
+    // Two pages connect as ada at the same time; the first claim wins.
+    connected.add('key-one').add('key-two')
     expect(claims.claim('ada', 'key-one')).toBeUndefined()
     expect(claims.claim('ada', 'key-two')).toBe('taken')
-    // The holder reconnects (its old socket not gone yet) or reloads: still its name.
+    // The holder reconnects or reloads (same key): still its name.
     expect(claims.claim('ada', 'key-one')).toBeUndefined()
-    // The holder leaves; the other page is the only subscriber left and may take the name.
-    subscribed.set('ada', 1)
+    // A claim from a key that is not connected never replaces a connected holder.
+    expect(claims.claim('ada', 'key-three')).toBe('not_subscribed')
+    expect(claims.holder('ada')).toBe('key-one')
+    // The holder leaves; the other page may now take the name.
+    connected.delete('key-one')
     expect(claims.claim('ada', 'key-two')).toBeUndefined()
     expect(claims.holder('ada')).toBe('key-two')
+    // Names are independent.
+    expect(claims.claim('bob', 'key-two')).toBeUndefined()
   })
 
-  test('the sweep forgets names nobody subscribes to, and stops when none is held', () => {
-    const subscribed = new Map([['ada', 1]])
-    claims = new NameClaims({ subscribers: (name) => subscribed.get(name) ?? 0, sweepMs: 60_000 })
+  test('the sweep forgets names whose holder left, and stops when none is held', () => {
+    const connected = new Set(['key-one'])
+    claims = new NameClaims({ connected: (key) => connected.has(key), sweepMs: 60_000 })
     expect(claims.claim('ada', 'key-one')).toBeUndefined()
     expect(claims.sweeping).toBe(true)
     claims.sweep()
     expect(claims.holder('ada')).toBe('key-one')
-    subscribed.delete('ada')
+    connected.delete('key-one')
     claims.sweep()
     expect(claims.holder('ada')).toBeUndefined()
     expect(claims.sweeping).toBe(false)
@@ -127,21 +132,25 @@ describe('the chat over HTTP and WebSocket, in the app', () => {
   const KEY_B = 'bbbbbbbbbbbbbbbbbbbb'
   const claim = (name: string, key: string) => fetch(`${server.base}/chat/names/${name}?key=${key}`, { method: 'POST' })
 
-  async function subscribedAs(name: string): Promise<WsClient> {
+  /** A page as public/chat.js joins: one socket subscribed to its user topic and its claim topic. */
+  async function subscribedAs(name: string, key: string): Promise<WsClient> {
     const client = await WsClient.open(`${server.wsBase}/ws`)
-    await client.request({ type: 'subscribe', topics: [`chat/user/${name}`] })
+    await client.request({ type: 'subscribe', topics: [`chat/user/${name}`, `chat/claim/${key}`] })
     return client
   }
 
   test('a second person cannot take a name that is online; it is free again once its holder leaves', async () => {
-    const first = await subscribedAs('zed')
+    const first = await subscribedAs('zed', KEY_A)
     expect(await (await claim('zed', KEY_A)).json()).toEqual({ name: 'zed' })
-    const second = await subscribedAs('zed')
+    const second = await subscribedAs('zed', KEY_B)
     const refused = await claim('zed', KEY_B)
     expect(refused.status).toBe(409)
     expect(await refused.json()).toEqual({ error: { code: 'name_taken', message: 'zed is already in the chat; pick another name' } })
     // The holder itself may claim again (a reconnect).
     expect((await claim('zed', KEY_A)).status).toBe(200)
+    // Someone who only asks, without a connection of their own, never displaces the holder.
+    expect((await claim('zed', 'cccccccccccccccccccc')).status).toBe(409)
+    expect((await claim('zed', KEY_B)).status).toBe(409)
     first.close()
     await waitFor(async () => (await claim('zed', KEY_B)).status === 200, 'the name to be free for the second person')
     second.close()

@@ -2,29 +2,30 @@
 export type ClaimRefusal = 'taken' | 'not_subscribed'
 
 export interface NameClaimsOptions {
-  /** How many live WebSocket subscriptions `chat/user/<name>` has now (Bun's `server.subscriberCount`). */
-  subscribers: (name: string) => number
-  /** Milliseconds between sweeps that forget names nobody is connected as any more. */
+  /** True while some WebSocket subscribes to `chat/claim/<key>` (Bun's `server.subscriberCount`). */
+  connected: (key: string) => boolean
+  /** Milliseconds between sweeps that forget names whose holder is gone. */
   sweepMs: number
 }
 
 /**
  * Who holds each chat name: first come, first served, by connection. There are no accounts or
- * tokens yet, so a page proves nothing about who it is; it only says "I am the page that claimed
- * this name" with a random `key` it made up (kept per tab). A name counts as in use while some
- * WebSocket subscribes to its `chat/user/<name>` topic, in any room: two people with one name
- * would also share each other's direct messages.
+ * tokens yet, so a page proves nothing about who it is; it only proves it is the page that claimed
+ * the name, with a random `key` it made up (kept per tab) and never sends to anyone else.
  *
- * The protocol, which keeps two simultaneous claims from both succeeding: a page first subscribes
- * to its user topic (so it is counted), then claims. A claim succeeds when
- * - the name is held by the same key (a reconnect or a reload of the tab that holds it), or
- * - nobody holds it, or its holder is gone (the claimant is the only subscriber left).
- * It is refused (`taken`) while another key holds the name and someone besides the claimant is
- * still subscribed, and (`not_subscribed`) when the claimant has not subscribed at all. Claims are
- * handled one at a time, so of two pages racing for a free name the first claim wins.
+ * The protocol: a page subscribes, on its one WebSocket, to `chat/user/<name>` and to
+ * `chat/claim/<key>`, a topic nobody else knows, and then claims the name with the key. The claim
+ * topic is how the server tells whether a page is still connected: Bun drops the subscription when
+ * the socket closes. A claim succeeds when
+ * - the name is held by the same key (a reconnect, or a reload of the tab that holds it), or
+ * - nobody holds it, or its holder is gone (no subscriber on the holder's claim topic).
+ * It is refused with `taken` while another key holds the name and is connected, and with
+ * `not_subscribed` when the claimant's own claim topic has no subscriber. Claims are handled one
+ * at a time, so of two pages racing for a free name the first claim wins. A name is one name
+ * across all rooms: two people with one name would also get each other's direct messages.
  *
- * Entries exist only for names someone subscribes to, so memory is bounded by the subscriptions;
- * a sweep (running only while some name is held) forgets names whose last subscriber left.
+ * Entries exist only for claimants that were connected, so memory is bounded by the
+ * subscriptions; a sweep (running only while some name is held) forgets names whose holder left.
  */
 export class NameClaims {
   private readonly holders = new Map<string, string>()
@@ -34,10 +35,9 @@ export class NameClaims {
 
   /** Claims `name` for `key`; undefined on success, else why not. */
   claim(name: string, key: string): ClaimRefusal | undefined {
-    const subscribers = this.options.subscribers(name)
-    if (subscribers === 0) return 'not_subscribed'
+    if (!this.options.connected(key)) return 'not_subscribed'
     const holder = this.holders.get(name)
-    if (holder !== undefined && holder !== key && subscribers > 1) return 'taken'
+    if (holder !== undefined && holder !== key && this.options.connected(holder)) return 'taken'
     this.holders.set(name, key)
     this.timer ??= setInterval(() => this.sweep(), this.options.sweepMs)
     return undefined
@@ -53,9 +53,9 @@ export class NameClaims {
     return this.timer !== undefined
   }
 
-  /** Forgets every name whose subscribers all left; stops sweeping when none is held. */
+  /** Forgets every name whose holder is no longer connected; stops sweeping when none is held. */
   sweep(): void {
-    for (const name of this.holders.keys()) if (this.options.subscribers(name) === 0) this.holders.delete(name)
+    for (const [name, key] of this.holders) if (!this.options.connected(key)) this.holders.delete(name)
     if (this.holders.size === 0) this.stop()
   }
 

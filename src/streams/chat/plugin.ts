@@ -4,7 +4,7 @@ import type { Hub } from '../../hub/hub'
 import { RoomHistory } from './history'
 import { NameClaims } from './names'
 import { Presence } from './presence'
-import { CHAT_NAME, CHAT_TEXT_MAX, userTopic } from './topics'
+import { CHAT_NAME, CHAT_TEXT_MAX, CLAIM_KEY, claimTopic, userTopic } from './topics'
 
 export interface ChatOptions {
   /** Milliseconds between checks for users who left without saying so; default 1000. */
@@ -15,9 +15,6 @@ export interface ChatOptions {
   historyRooms?: number
 }
 
-/** What a page sends to claim a name: a random key it made up, kept per tab (see NameClaims). */
-const CLAIM_KEY = /^[A-Za-z0-9_-]{16,64}$/
-
 const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) })
 
 /**
@@ -26,7 +23,7 @@ const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.Stri
  * - presence: a user is online while some WebSocket on this server subscribes to their
  *   `chat/user/<name>` topic (Bun tracks that per topic and drops it when the socket closes);
  * - names: `POST /chat/names/{name}?key=` claims a name, refused with 409 `name_taken` while
- *   someone else is online with it (first come, first served: see NameClaims);
+ *   someone else holds it and is connected (first come, first served: see NameClaims);
  * - history: `GET /chat/rooms/{room}/messages`, the room's recent messages for a page that joins.
  */
 export function chatPresence(hub: Hub, options: ChatOptions = {}) {
@@ -43,7 +40,7 @@ export function chatPresence(hub: Hub, options: ChatOptions = {}) {
       const subscribers = (user: string) => server.subscriberCount(userTopic(user))
       presence = new Presence(hub, { isOnline: (user) => subscribers(user) > 0, sweepMs })
       presence.start()
-      names = new NameClaims({ subscribers, sweepMs })
+      names = new NameClaims({ connected: (key) => server.subscriberCount(claimTopic(key)) > 0, sweepMs })
       detachHistory ??= hub.addFanout((delivery) => history.receive(delivery))
     })
     .onStop(() => {
@@ -78,7 +75,7 @@ export function chatPresence(hub: Hub, options: ChatOptions = {}) {
         }
         if (refusal === 'not_subscribed') {
           set.status = 409
-          return errorBody('not_subscribed', `subscribe to chat/user/${name} over /ws first, then claim the name`)
+          return errorBody('not_subscribed', 'subscribe to chat/claim/<key> (and chat/user/<name>) over /ws first, then claim the name')
         }
         return { name }
       },
@@ -88,7 +85,7 @@ export function chatPresence(hub: Hub, options: ChatOptions = {}) {
           tags: ['Demos'],
           summary: 'Chat: claim a name (first come, first served)',
           description:
-            'The page subscribes to chat/user/{name} over /ws, then claims the name with a random key it keeps per tab. 409 name_taken while someone else holds the name and is still connected; the same key may claim again (a reconnect or reload). There are no accounts: this keeps two honest users from sharing a name, it proves nothing about who anyone is.',
+            'The page subscribes over /ws to chat/user/{name} and chat/claim/{key} (key: 16 to 64 of A-Z a-z 0-9 _ -, made up per tab and shown to nobody), then claims the name with that key. 409 name_taken while another key holds the name and its claim topic still has a subscriber; the same key may claim again (a reconnect or reload). There are no accounts: this keeps two honest users from sharing a name, it proves nothing about who anyone is.',
           responses: { 200: { description: 'The name is yours while you stay subscribed' }, 400: { description: 'invalid_name, invalid_key' }, 409: { description: 'name_taken, not_subscribed' } },
         },
         response: { 200: t.Object({ name: t.String() }), 400: ErrorBody, 409: ErrorBody, 503: ErrorBody },

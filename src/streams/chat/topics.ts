@@ -3,7 +3,9 @@
  * the server side (presence, name claims, room history):
  * - `chat/room/<room>`: messages (`message`), arrivals (`join`), departures (`leave`) and the
  *   roster (`presence`, published by the server);
- * - `chat/user/<name>`: direct messages (`direct`) to one user, whose page alone subscribes to it.
+ * - `chat/user/<name>`: direct messages (`direct`) to one user, whose page alone subscribes to it;
+ * - `chat/claim/<key>`: never published to; a page subscribes to it to show it is still connected
+ *   under the name it claimed with that key (see names.ts).
  */
 /** Names and rooms: 1 to 24 of A-Z a-z 0-9 _ - (so each is one valid topic segment). */
 export const CHAT_NAME = /^[A-Za-z0-9_-]{1,24}$/
@@ -17,6 +19,13 @@ export function roomTopic(room: string): string {
 
 export function userTopic(name: string): string {
   return `chat/user/${name}`
+}
+
+/** A claim key: 16 to 64 of A-Z a-z 0-9 _ - (one topic segment), made up by the page. */
+export const CLAIM_KEY = /^[A-Za-z0-9_-]{16,64}$/
+
+export function claimTopic(key: string): string {
+  return `chat/claim/${key}`
 }
 
 /** The room a room topic names, or undefined for any other topic. */
