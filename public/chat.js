@@ -113,9 +113,9 @@ function chatText(data) {
   return { from, text }
 }
 
-/** A <time> for the moment an id was issued, in the viewer's time zone; undefined if it is not a plausible time. */
+/** A <time> for the moment an id was issued (now, for a line without one), in the viewer's time zone; undefined if it is not a plausible time. */
 function timeOf(id) {
-  const ms = Number(ID.exec(id)?.[1])
+  const ms = id === undefined ? Date.now() : Number(ID.exec(id)?.[1])
   const date = new Date(ms)
   if (!Number.isFinite(ms) || Number.isNaN(date.getTime())) return undefined
   const element = document.createElement('time')
@@ -129,7 +129,8 @@ function timeOf(id) {
 /**
  * Shows a line; every piece of user text goes in as textContent, never as HTML. A line with an
  * event id shows that event's time and is placed in id order (history arrives after live lines);
- * with `once`, an id already on screen is not shown again. A line without an id goes last.
+ * with `once`, an id already on screen is not shown again. A line without an id (the sender's copy
+ * of a direct message, a notice) shows the time now and goes last.
  */
 function line(className, parts, id, once = false) {
   if (id !== undefined && once) {
@@ -138,7 +139,7 @@ function line(className, parts, id, once = false) {
   }
   const item = document.createElement('li')
   if (className) item.className = className
-  const time = id === undefined ? undefined : timeOf(id)
+  const time = timeOf(id)
   if (time) item.append(time)
   for (const [kind, value] of parts) {
     const span = document.createElement('span')
