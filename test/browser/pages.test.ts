@@ -104,6 +104,11 @@ test('the Swagger page works under the pages\' CSP, and its meta description is 
     expect(await page.locator('meta[name="description"]').getAttribute('content')).toBe(API_INFO.description)
     expect(await page.locator('meta[property="og:description"]').getAttribute('content')).toBe(API_INFO.description)
     expect(await page.title()).toBe('Herald')
+    // "Try it out" still works under the policy.
+    await page.locator('.opblock-summary-path', { hasText: '/healthz' }).click()
+    await page.locator('button.try-out__btn').click()
+    await page.locator('button.execute').click()
+    await page.locator('.live-responses-table .response-col_status', { hasText: '200' }).first().waitFor({ timeout: 5000 })
     await screenshot(page, 'swagger-laptop')
     await page.setViewportSize(VIEWPORTS.phone)
     await screenshot(page, 'swagger-phone')
