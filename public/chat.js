@@ -290,7 +290,7 @@ function onEvent(message) {
     if (newer(id, lastUserId)) lastUserId = id
     // Until the name is ours these may be meant for whoever holds it: hold them back.
     if (claimed) showDirect(message)
-    else heldDirect.push(message)
+    else if (heldDirect.length < 100) heldDirect.push(message)
   }
 }
 
