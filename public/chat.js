@@ -1,10 +1,22 @@
 // Chat over Herald's WebSocket protocol (JSON messages with a "type"; see the README):
-//   → {type: "subscribe", topics: [...], ref}     ← {type: "subscribed", ref}
-//   → {type: "publish", topic, event, data}        ← {type: "event", topic, id, event, data}
+//   → {type: "subscribe", topics: [...], lastEventId?, ref}   ← {type: "subscribed", ref}
+//   → {type: "publish", topic, event, data}                    ← {type: "event", topic, id, event, data}
 // Topics: chat/room/<room> (messages, join/leave, and the server's "presence" roster) and
 // chat/user/<name> (direct messages: only that user's page subscribes to it).
+//
+// Joining, in order: subscribe to chat/user/<name> (so this page counts as online under that
+// name) and to chat/claim/<key> (a topic named by this tab's secret key: it shows the server this
+// page is still connected), claim the name (POST /chat/names/<name>?key=: refused while someone
+// else holds it), subscribe to
+// the room, announce the join, and fetch the room's recent messages (merged in by id, so a message
+// that arrives both live and in the history is shown once). After a dropped connection each topic
+// resumes from the last id this page saw, so nothing is missed or shown twice.
+//
+// Anyone can publish anything to these topics, so every payload is checked before it is shown:
+// wrong types, missing fields, huge or non-JSON data are ignored, never thrown on.
 const $ = (id) => document.getElementById(id)
 const joinForm = $('join-form')
+const joinError = $('join-error')
 const chat = $('chat')
 const messages = $('messages')
 const online = $('online')
@@ -12,19 +24,67 @@ const to = $('to')
 const text = $('text')
 const status = $('status')
 
+/** The rules the server applies (src/streams/chat/topics.ts). */
+const NAME = /^[A-Za-z0-9_-]{1,24}$/
+const TEXT_MAX = 2000
+const ID = /^(\d{1,15})-(\d{1,15})$/
+/** Lines kept on screen; older ones are dropped. */
+const MAX_LINES = 500
+/** The most names a roster may list before it is taken for junk. */
+const MAX_ROSTER = 1000
+
 const params = new URLSearchParams(location.search)
-$('name').value = params.get('name') ?? localStorage.getItem('herald-chat-name') ?? `guest-${Math.floor(Math.random() * 900) + 100}`
-$('room').value = params.get('room') ?? 'lobby'
+const stored = (storage, key) => {
+  try {
+    return storage.getItem(key)
+  } catch {
+    return null // storage can be disabled; the page still works
+  }
+}
+const keep = (storage, key, value) => {
+  try {
+    storage.setItem(key, value)
+  } catch {}
+}
+const suggested = [params.get('name'), stored(localStorage, 'herald-chat-name')].find((name) => typeof name === 'string' && NAME.test(name))
+$('name').value = suggested ?? `guest-${Math.floor(Math.random() * 900) + 100}`
+const suggestedRoom = params.get('room')
+$('room').value = suggestedRoom && NAME.test(suggestedRoom) ? suggestedRoom : 'lobby'
+
+/**
+ * This tab's claim key: random, kept for the tab (sessionStorage), so a reload or a reconnect
+ * claims the same name again while another tab or person is refused. getRandomValues works on
+ * plain http too (randomUUID needs a secure context).
+ */
+const claimKey = (() => {
+  const existing = stored(sessionStorage, 'herald-chat-key')
+  if (existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing)) return existing
+  const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('')
+  keep(sessionStorage, 'herald-chat-key', key)
+  return key
+})()
 
 let me = ''
 let room = ''
 let socket
+/** Bumped per connection: replies to an old socket's requests are ignored. */
+let generation = 0
 let roster = []
 let retryMs = 500
 let leaving = false
+/** True once this connection's name claim succeeded; direct messages wait for it. */
+let claimed = false
+let heldDirect = []
+/** The newest id seen on each topic this session: where a reconnect resumes. */
+let lastRoomId
+let lastUserId
+/** Ids of the lines on screen, so history and live events never show one message twice. */
+const shown = new Set()
 
 const roomTopic = (name) => `chat/room/${name}`
 const userTopic = (name) => `chat/user/${name}`
+const claimTopic = (key) => `chat/claim/${key}`
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 function send(message) {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
@@ -35,10 +95,52 @@ function setStatus(state, label) {
   status.textContent = label
 }
 
-/** Appends a line; every piece of user text goes in as textContent, never as HTML. */
-function line(className, parts) {
+/** -1, 0 or 1: ids compare as numbers, part by part. */
+function compareIds(a, b) {
+  const [, aMs, aSeq] = ID.exec(a)
+  const [, bMs, bSeq] = ID.exec(b)
+  return Math.sign(Number(aMs) - Number(bMs) || Number(aSeq) - Number(bSeq))
+}
+
+const newer = (id, than) => than === undefined || compareIds(id, than) > 0
+
+/** `{from, text}` if `data` is a message the page may show, else undefined (same rule as the server). */
+function chatText(data) {
+  if (!isObject(data)) return undefined
+  const { from, text } = data
+  if (typeof from !== 'string' || !NAME.test(from)) return undefined
+  if (typeof text !== 'string' || text.length > TEXT_MAX || text.trim() === '') return undefined
+  return { from, text }
+}
+
+/** A <time> for the moment an id was issued (now, for a line without one), in the viewer's time zone; undefined if it is not a plausible time. */
+function timeOf(id) {
+  const ms = id === undefined ? Date.now() : Number(ID.exec(id)?.[1])
+  const date = new Date(ms)
+  if (!Number.isFinite(ms) || Number.isNaN(date.getTime())) return undefined
+  const element = document.createElement('time')
+  element.dateTime = date.toISOString()
+  const today = new Date().toDateString() === date.toDateString()
+  element.textContent = today ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : date.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+  element.title = date.toLocaleString()
+  return element
+}
+
+/**
+ * Shows a line; every piece of user text goes in as textContent, never as HTML. A line with an
+ * event id shows that event's time and is placed in id order (history arrives after live lines);
+ * with `once`, an id already on screen is not shown again. A line without an id (the sender's copy
+ * of a direct message, a notice) shows the time now and goes last.
+ */
+function line(className, parts, id, once = false) {
+  if (id !== undefined && once) {
+    if (shown.has(id)) return
+    shown.add(id)
+  }
   const item = document.createElement('li')
   if (className) item.className = className
+  const time = timeOf(id)
+  if (time) item.append(time)
   for (const [kind, value] of parts) {
     const span = document.createElement('span')
     span.className = kind
@@ -46,17 +148,38 @@ function line(className, parts) {
     item.append(span)
   }
   const atBottom = messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
-  messages.append(item)
+  let before = null
+  if (id !== undefined) {
+    item.dataset.id = id
+    // Walk back past newer lines (and lines without an id that came after them).
+    for (let other = messages.lastElementChild; other; other = other.previousElementSibling) {
+      if (other.dataset.id !== undefined && compareIds(other.dataset.id, id) <= 0) break
+      before = other
+    }
+  }
+  messages.insertBefore(item, before)
+  while (messages.children.length > MAX_LINES) {
+    const first = messages.firstElementChild
+    if (first.dataset.id !== undefined) shown.delete(first.dataset.id)
+    first.remove()
+  }
   if (atBottom) messages.scrollTop = messages.scrollHeight
 }
 
-function showRoster(users) {
+/** The sorted, de-duplicated names of a `presence` event for this room, or undefined if it is not one. */
+function rosterIn(data) {
+  if (!isObject(data) || data.room !== room || !Array.isArray(data.users) || data.users.length > MAX_ROSTER) return undefined
+  if (!data.users.every((user) => typeof user === 'string' && NAME.test(user))) return undefined
+  return [...new Set(data.users)].sort()
+}
+
+function showRoster(users, id) {
   const before = new Set(roster)
   const after = new Set(users)
   // The first roster after joining just lists who is here; later ones announce arrivals and departures.
   if (roster.length > 0) {
-    for (const user of users) if (!before.has(user) && user !== me) line('system', [['', `${user} joined`]])
-    for (const user of roster) if (!after.has(user) && user !== me) line('system', [['', `${user} left`]])
+    for (const user of users) if (!before.has(user) && user !== me) line('system', [['', `${user} joined`]], id)
+    for (const user of roster) if (!after.has(user) && user !== me) line('system', [['', `${user} left`]], id)
   }
   roster = users
   $('online-count').textContent = `(${users.length})`
@@ -85,30 +208,132 @@ function showRoster(users) {
   to.value = users.includes(chosen) ? chosen : ''
 }
 
-function onServerMessage(message) {
-  if (message.type === 'subscribed' && message.ref === 'join') {
+function showDirect(message) {
+  const direct = chatText(message.data)
+  if (!direct || message.data.to !== me) return
+  line('direct', [['tag', 'direct'], ['from', `${direct.from}: `], ['text', direct.text]], message.id, true)
+}
+
+/** Fetches the room's recent messages and merges them in by id. */
+async function loadHistory(forRoom, forGeneration) {
+  try {
+    const response = await fetch(`/chat/rooms/${encodeURIComponent(forRoom)}/messages`)
+    if (!response.ok) return
+    const body = await response.json()
+    if (forGeneration !== generation || forRoom !== room || !isObject(body) || !Array.isArray(body.messages)) return
+    for (const item of body.messages) {
+      const message = isObject(item) && typeof item.id === 'string' && ID.test(item.id) ? chatText(item) : undefined
+      if (message) line('', [['from', `${message.from}: `], ['text', message.text]], item.id, true)
+    }
+  } catch {
+    // No history is not an error: live messages still arrive.
+  }
+}
+
+/** Claims the name for this tab; on refusal goes back to the form and says why. */
+async function claimName(forGeneration) {
+  let response
+  try {
+    response = await fetch(`/chat/names/${encodeURIComponent(me)}?key=${claimKey}`, { method: 'POST' })
+  } catch {
+    socket?.close() // the server is unreachable: reconnect and try again
+    return
+  }
+  if (forGeneration !== generation) return
+  if (response.status === 409) {
+    const body = await response.json().catch(() => undefined)
+    if (body?.error?.code === 'name_taken') {
+      refuse(`“${me}” is already in the chat. Pick another name.`)
+      return
+    }
+  }
+  if (!response.ok) {
+    line('system', [['', `Could not join (HTTP ${response.status}); retrying…`]])
+    socket?.close()
+    return
+  }
+  claimed = true
+  for (const message of heldDirect) showDirect(message)
+  heldDirect = []
+  send({ type: 'subscribe', topics: [roomTopic(room)], ...(lastRoomId && { lastEventId: lastRoomId }), ref: 'room' })
+}
+
+/** Leaves the chat view for the join form, with `reason` shown there. */
+function refuse(reason) {
+  leaving = true
+  socket?.close()
+  chat.hidden = true
+  joinForm.hidden = false
+  document.body.classList.remove('chatting')
+  joinError.textContent = reason
+  joinError.hidden = false
+  $('name').setAttribute('aria-invalid', 'true')
+  $('name').focus()
+  $('name').select()
+}
+
+function onEvent(message) {
+  const { topic, id } = message
+  if (typeof topic !== 'string' || typeof id !== 'string' || !ID.test(id)) return
+  // "message" is SSE's default event name, so Herald leaves it out of the frame.
+  const name = message.event ?? 'message'
+  if (topic === roomTopic(room)) {
+    if (newer(id, lastRoomId)) lastRoomId = id
+    if (name === 'presence') {
+      const users = rosterIn(message.data)
+      if (users) showRoster(users, id)
+    } else if (name === 'message') {
+      const chatMessage = chatText(message.data)
+      if (chatMessage) line('', [['from', `${chatMessage.from}: `], ['text', chatMessage.text]], id, true)
+    }
+  } else if (topic === userTopic(me) && name === 'direct') {
+    if (newer(id, lastUserId)) lastUserId = id
+    // Until the name is ours these may be meant for whoever holds it: hold them back.
+    if (claimed) showDirect(message)
+    else if (heldDirect.length < 100) heldDirect.push(message)
+  }
+}
+
+function onServerMessage(message, forGeneration) {
+  if (forGeneration !== generation || !isObject(message)) return
+  if (message.type === 'event') onEvent(message)
+  else if (message.type === 'subscribed' && message.ref === 'me') claimName(forGeneration)
+  else if (message.type === 'subscribed' && message.ref === 'room') {
     retryMs = 500
     setStatus('open', 'Connected')
     send({ type: 'publish', topic: roomTopic(room), event: 'join', data: { user: me } })
+    loadHistory(room, forGeneration)
+  } else if (message.type === 'reset' && message.ref === 'room') {
+    // The server could not replay everything missed while disconnected; the history fills what it can.
+    line('system', [['', 'Reconnected; some messages from while you were away may be missing.']])
   } else if (message.type === 'error') {
-    line('system', [['', `Error: ${message.message}`]])
-  } else if (message.type === 'event' && message.topic === roomTopic(room)) {
-    // "message" is SSE's default event name, so Herald leaves it out of the frame.
-    const name = message.event ?? 'message'
-    if (name === 'presence') showRoster(message.data.users)
-    else if (name === 'message') line('', [['from', `${message.data.from}: `], ['text', message.data.text]])
-  } else if (message.type === 'event' && message.topic === userTopic(me) && message.event === 'direct') {
-    line('direct', [['tag', 'direct'], ['from', `${message.data.from}: `], ['text', message.data.text]])
+    const detail = typeof message.message === 'string' ? message.message.slice(0, 300) : 'unknown error'
+    line('system', [['', `Error: ${detail}`]])
   }
 }
 
 function connect() {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`
+  const mine = ++generation
+  claimed = false
+  heldDirect = []
   socket = new WebSocket(url)
-  socket.addEventListener('open', () => send({ type: 'subscribe', topics: [roomTopic(room), userTopic(me)], ref: 'join' }))
-  socket.addEventListener('message', (event) => onServerMessage(JSON.parse(event.data)))
+  // The user topic resumes from the last direct message seen, or failing that from the last room
+  // event (ids are ordered across topics); a first join resumes nothing, so it never shows direct
+  // messages sent to an earlier holder of the name.
+  const resumeUser = lastUserId ?? lastRoomId
+  socket.addEventListener('open', () => send({ type: 'subscribe', topics: [userTopic(me), claimTopic(claimKey)], ...(resumeUser && { lastEventId: resumeUser }), ref: 'me' }))
+  socket.addEventListener('message', (event) => {
+    let message
+    try {
+      message = JSON.parse(event.data)
+    } catch {
+      return
+    }
+    onServerMessage(message, mine)
+  })
   socket.addEventListener('close', () => {
-    if (leaving) return
+    if (leaving || mine !== generation) return
     setStatus('connecting', 'Reconnecting…')
     setTimeout(connect, retryMs)
     retryMs = Math.min(retryMs * 2, 10_000)
@@ -117,15 +342,29 @@ function connect() {
 
 joinForm.addEventListener('submit', (event) => {
   event.preventDefault()
-  me = $('name').value.trim()
-  room = $('room').value.trim()
-  localStorage.setItem('herald-chat-name', me)
+  const name = $('name').value.trim()
+  const chosenRoom = $('room').value.trim()
+  if (!NAME.test(name) || !NAME.test(chosenRoom)) return
+  me = name
+  room = chosenRoom
+  keep(localStorage, 'herald-chat-name', me)
   leaving = false
   roster = []
+  lastRoomId = undefined
+  lastUserId = undefined
+  shown.clear()
   messages.replaceChildren()
-  $('room-title').textContent = `#${room} · you are ${me}`
+  showRoster([], undefined)
+  joinError.hidden = true
+  $('name').removeAttribute('aria-invalid')
+  const you = document.createElement('span')
+  you.className = 'you'
+  you.textContent = ` · you are ${me}`
+  $('room-title').replaceChildren(`#${room}`, you)
+  setStatus('connecting', 'Connecting…')
   joinForm.hidden = true
   chat.hidden = false
+  document.body.classList.add('chatting')
   connect()
   text.focus()
 })
@@ -133,7 +372,7 @@ joinForm.addEventListener('submit', (event) => {
 $('composer').addEventListener('submit', (event) => {
   event.preventDefault()
   const body = text.value.trim()
-  if (!body) return
+  if (!body || body.length > TEXT_MAX) return
   if (to.value) {
     send({ type: 'publish', topic: userTopic(to.value), event: 'direct', data: { from: me, to: to.value, text: body } })
     // The sender does not subscribe to the recipient's topic, so it shows its own copy.
@@ -150,4 +389,5 @@ $('leave-button').addEventListener('click', () => {
   socket?.close()
   chat.hidden = true
   joinForm.hidden = false
+  document.body.classList.remove('chatting')
 })

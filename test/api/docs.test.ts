@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { TOPIC_BODY_FIELDS } from '../../src/api/publish'
+import { API_INFO, escapeHtml } from '../../src/api/docs'
 import { VERSION } from '../../src/config'
 import { PUBLISH_FIELDS } from '../../src/hub/event'
 import { startServer, type TestServer } from '../helpers'
@@ -20,7 +21,7 @@ test('the Swagger UI page loads its script and stylesheet from Herald, not a CDN
   const response = await fetch(`${server.base}/swagger`)
   expect(response.status).toBe(200)
   const html = await response.text()
-  expect(html).toContain('SwaggerUIBundle')
+  expect(html).toContain('<div id="swagger-ui"></div>')
   const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] as string)
   expect(sources.length).toBeGreaterThanOrEqual(2)
   for (const source of sources) {
@@ -29,6 +30,39 @@ test('the Swagger UI page loads its script and stylesheet from Herald, not a CDN
     expect(asset.status).toBe(200)
   }
   expect(html).not.toMatch(/https?:\/\//)
+  // Swagger UI is started by a script file of Herald's (the page's CSP allows no inline script).
+  const start = await (await fetch(`${server.base}/swagger/assets/start.js`)).text()
+  expect(start).toContain('SwaggerUIBundle(')
+  expect(start).toContain('"/swagger/json"')
+})
+
+test("the Swagger page's meta description is the API description, whole: its quotes are escaped", async () => {
+  const response = await fetch(`${server.base}/swagger`)
+  const html = await response.text()
+  expect(response.headers.get('content-security-policy')).toContain("script-src 'self'")
+  // Parse the head the way a browser does (HTMLRewriter is Bun's streaming HTML parser) and read each meta's content.
+  const metas: Record<string, string | null> = {}
+  let title = ''
+  await new HTMLRewriter()
+    .on('meta[name], meta[property]', {
+      element(element) {
+        metas[element.getAttribute('name') ?? element.getAttribute('property') ?? ''] = element.getAttribute('content')
+      },
+    })
+    .on('title', {
+      text(chunk) {
+        title += chunk.text
+      },
+    })
+    .transform(new Response(html))
+    .text()
+  expect(API_INFO.description).toContain('"/"')
+  expect(metas.description).toBe(API_INFO.description.replaceAll('"', '&quot;'))
+  expect(metas['og:description']).toBe(API_INFO.description.replaceAll('"', '&quot;'))
+  expect(title).toBe('Herald')
+  // No stray attribute was made from the description's words.
+  expect(html).not.toMatch(/content="[^"]*"\/"/)
+  expect(escapeHtml('a "b" <c> & \'d\'')).toBe('a &quot;b&quot; &lt;c&gt; &amp; &#39;d&#39;')
 })
 
 test('the Swagger assets are served with their types, an ETag, and 304 on revalidation', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'bun:test'
 import { mkdirSync } from 'node:fs'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core'
 import type { HeraldOptions } from '../../src/config'
 import { startServer, type TestServer } from '../helpers'
 
@@ -20,11 +20,12 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * A fresh context (own cookies and storage, like a separate visitor) with one page. Errors thrown
- * by page scripts are collected in `errors` so a test can assert there were none.
+ * A fresh context (own cookies and storage, like a separate visitor) with one page; `options` may
+ * set e.g. a time zone. Errors thrown by page scripts, and console errors, are collected in
+ * `errors` so a test can assert there were none.
  */
-export async function openPage(browser: Browser, url: string, viewport: { width: number; height: number } = VIEWPORTS.laptop): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport })
+export async function openPage(browser: Browser, url: string, viewport: { width: number; height: number } = VIEWPORTS.laptop, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport, ...options })
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
@@ -45,8 +46,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export interface BrowserSuite {
   /** The server's base URL, e.g. http://127.0.0.1:41234. */
   readonly base: string
+  /** The server's hub: tests publish through it what any publisher could (no publish rules apply). */
+  readonly hub: TestServer['hub']
   /** Opens `path` on the server in a fresh context (see openPage). */
-  open(path: string, viewport?: { width: number; height: number }): ReturnType<typeof openPage>
+  open(path: string, viewport?: { width: number; height: number }, options?: BrowserContextOptions): ReturnType<typeof openPage>
 }
 
 export function browserSuite(overrides: Partial<HeraldOptions> = {}): BrowserSuite {
@@ -67,6 +70,9 @@ export function browserSuite(overrides: Partial<HeraldOptions> = {}): BrowserSui
     get base() {
       return started().server.base
     },
-    open: (path, viewport) => openPage(started().browser, `${started().server.base}${path}`, viewport),
+    get hub() {
+      return started().server.hub
+    },
+    open: (path, viewport, options) => openPage(started().browser, `${started().server.base}${path}`, viewport, options),
   }
 }

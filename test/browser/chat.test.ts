@@ -1,11 +1,17 @@
 import { expect, test } from 'bun:test'
-import type { Page } from 'playwright-core'
+import type { BrowserContextOptions, Locator, Page } from 'playwright-core'
+import { chatPayload } from '../hostile/demo-payloads'
+import { Rng, SEED } from '../hostile/prng'
 import { browserSuite, screenshot, VIEWPORTS } from './browser'
 
 const suite = browserSuite()
 
-async function join(name: string, room: string, viewport: { width: number; height: number } = VIEWPORTS.laptop) {
-  const opened = await suite.open('/chat.html', viewport)
+async function open(viewport: { width: number; height: number } = VIEWPORTS.laptop, options?: BrowserContextOptions) {
+  return suite.open('/chat.html', viewport, options)
+}
+
+async function join(name: string, room: string, viewport: { width: number; height: number } = VIEWPORTS.laptop, options?: BrowserContextOptions) {
+  const opened = await open(viewport, options)
   await opened.page.fill('#name', name)
   await opened.page.fill('#room', room)
   await opened.page.click('#join-button')
@@ -13,8 +19,19 @@ async function join(name: string, room: string, viewport: { width: number; heigh
   return opened
 }
 
+/** A chat line's text without its time. */
+const lineText = (line: Locator) => line.evaluate((element) => Array.from(element.querySelectorAll(':scope > span'), (span) => span.textContent).join(''))
+const lineTexts = (page: Page) => page.locator('#messages li').evaluateAll((items) => items.map((item) => Array.from(item.querySelectorAll(':scope > span'), (span) => span.textContent).join('')))
 const onlineList = (page: Page) => page.locator('#online li span').allInnerTexts()
 const waitForOnline = (page: Page, count: number) => page.waitForFunction((n) => document.querySelectorAll('#online li').length === n, count, { timeout: 5000 })
+/** The browser's report of a refused claim (409) is expected; everything else is a failure. */
+const pageErrors = (errors: string[]) => errors.filter((error) => !error.includes('status of 409'))
+
+async function say(page: Page, text: string, to = '') {
+  await page.selectOption('#to', to)
+  await page.fill('#text', text)
+  await page.click('#send')
+}
 
 test('presence, room messages, and a direct message that reaches its target only', async () => {
   const [ada, bob, cat, elsewhere] = await Promise.all([join('ada', 'lobby'), join('bob', 'lobby', VIEWPORTS.phone), join('cat', 'lobby'), join('dan', 'garden')])
@@ -26,18 +43,14 @@ test('presence, room messages, and a direct message that reaches its target only
     expect(await onlineList(elsewhere.page)).toEqual(['dan (you)'])
 
     // A direct message from ada to bob.
-    await ada.page.selectOption('#to', 'bob')
-    await ada.page.fill('#text', 'psst, only for bob')
-    await ada.page.click('#send')
+    await say(ada.page, 'psst, only for bob', 'bob')
     await bob.page.locator('#messages .direct', { hasText: 'psst, only for bob' }).waitFor({ timeout: 5000 })
-    expect(await bob.page.locator('#messages .direct').textContent()).toBe('directada: psst, only for bob')
-    expect(await ada.page.locator('#messages .direct').textContent()).toBe('to bobada: psst, only for bob')
+    expect(await lineText(bob.page.locator('#messages .direct'))).toBe('directada: psst, only for bob')
+    expect(await lineText(ada.page.locator('#messages .direct'))).toBe('to bobada: psst, only for bob')
 
     // Then a room message from ada. Her messages are published in order on one socket, so once cat
     // has the room message, a wrongly delivered direct message would already be there too.
-    await ada.page.selectOption('#to', '')
-    await ada.page.fill('#text', 'hello, room')
-    await ada.page.click('#send')
+    await say(ada.page, 'hello, room')
     for (const page of [ada.page, bob.page, cat.page]) await page.locator('#messages li', { hasText: 'ada: hello, room' }).waitFor({ timeout: 5000 })
     expect(await cat.page.locator('#messages .direct').count()).toBe(0)
     expect(await cat.page.locator('#messages').innerText()).not.toContain('psst')
@@ -60,12 +73,176 @@ test('presence, room messages, and a direct message that reaches its target only
 test('text is shown as text, not markup', async () => {
   const eve = await join('eve', 'xss')
   try {
-    await eve.page.fill('#text', '<img src=x onerror="window.pwned = true">')
-    await eve.page.click('#send')
+    await say(eve.page, '<img src=x onerror="window.pwned = true">')
     await eve.page.locator('#messages li', { hasText: '<img src=x' }).waitFor({ timeout: 5000 })
     expect(await eve.page.locator('#messages img').count()).toBe(0)
     expect(await eve.page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
   } finally {
     await eve.context.close()
+  }
+})
+
+test('a name that is online cannot be taken by a second person; the page says so, and it is free once its holder leaves', async () => {
+  const holder = await join('gus', 'names-a')
+  // Another tab, another person (its own context), in another room: names are unique across rooms.
+  const second = await open(VIEWPORTS.phone)
+  try {
+    await second.page.fill('#name', 'gus')
+    await second.page.fill('#room', 'names-b')
+    await second.page.click('#join-button')
+    const refusal = second.page.locator('#join-error')
+    await refusal.waitFor({ timeout: 5000 })
+    expect(await refusal.innerText()).toBe('“gus” is already in the chat. Pick another name.')
+    expect(await second.page.locator('#chat').isHidden()).toBe(true)
+    expect(await second.page.locator('#join-form').isVisible()).toBe(true)
+    expect(await second.page.locator('#name').getAttribute('aria-invalid')).toBe('true')
+    await screenshot(second.page, 'chat-phone-name-taken')
+    // Nobody saw a second gus arrive.
+    expect(await onlineList(holder.page)).toEqual(['gus (you)'])
+
+    // Another name works at once.
+    await second.page.fill('#name', 'gus2')
+    await second.page.click('#join-button')
+    await second.page.locator('#status[data-state="open"]').waitFor()
+    expect(await second.page.locator('#join-error').isHidden()).toBe(true)
+
+    // The holder's reload is the same tab: it keeps its name.
+    await holder.page.reload()
+    await holder.page.fill('#name', 'gus')
+    await holder.page.fill('#room', 'names-a')
+    await holder.page.click('#join-button')
+    await holder.page.locator('#status[data-state="open"]').waitFor()
+    await waitForOnline(holder.page, 1)
+
+    // Once the holder's tab is gone, the name is free for someone else.
+    await holder.context.close()
+    await second.page.click('#leave-button')
+    await second.page.fill('#name', 'gus')
+    await second.page.click('#join-button')
+    await second.page.locator('#status[data-state="open"]').waitFor({ timeout: 5000 })
+    expect(await second.page.locator('#room-title').textContent()).toBe('#names-b · you are gus')
+    expect(pageErrors(second.errors)).toEqual([])
+    expect(holder.errors).toEqual([])
+  } finally {
+    await holder.context.close()
+    await second.context.close()
+  }
+})
+
+test('a late joiner sees recent room messages with their times in its own time zone, and no direct messages', async () => {
+  const room = 'history'
+  const published: { id: string; text: string }[] = []
+  for (const text of ['first, before anyone', 'second, before anyone']) {
+    const [event] = await suite.hub.publish([{ topic: `chat/room/${room}`, data: { from: 'hal', text } }])
+    published.push({ id: event?.id as string, text })
+  }
+  // A direct message to "ivy" before ivy is here: whoever joins as ivy later must not see it.
+  await suite.hub.publish([{ topic: 'chat/user/ivy', event: 'direct', data: { from: 'hal', to: 'ivy', text: 'meant for an earlier ivy' } }])
+  const ivy = await join('ivy', room, VIEWPORTS.laptop, { timezoneId: 'Asia/Kolkata', locale: 'en-GB' })
+  try {
+    await ivy.page.waitForFunction(() => document.querySelectorAll('#messages li').length >= 2, undefined, { timeout: 5000 })
+    expect(await lineTexts(ivy.page)).toEqual(['hal: first, before anyone', 'hal: second, before anyone'])
+    // Each line carries its time: the event's moment, shown in the viewer's zone (UTC+05:30 here).
+    const times = await ivy.page.locator('#messages li time').evaluateAll((items) => items.map((item) => ({ datetime: item.getAttribute('datetime'), text: item.textContent })))
+    const expected = published.map(({ id }) => {
+      const at = new Date(Number(id.split('-')[0]))
+      return { datetime: at.toISOString(), text: at.toLocaleTimeString('en-GB', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit' }) }
+    })
+    expect(times).toEqual(expected)
+
+    // A message sent now lands after the history, once, with a time.
+    await say(ivy.page, 'third, live')
+    await ivy.page.locator('#messages li', { hasText: 'third, live' }).waitFor()
+    expect(await lineTexts(ivy.page)).toEqual(['hal: first, before anyone', 'hal: second, before anyone', 'ivy: third, live'])
+    expect(await ivy.page.locator('#messages li').last().locator('time').count()).toBe(1)
+    expect(await ivy.page.locator('#messages').innerText()).not.toContain('earlier ivy')
+    expect(ivy.errors).toEqual([])
+  } finally {
+    await ivy.context.close()
+  }
+})
+
+test('after a dropped connection the page resumes: messages sent meanwhile appear once each', async () => {
+  const jon = await join('jon', 'resume')
+  try {
+    await say(jon.page, 'before the drop')
+    await jon.page.locator('#messages li', { hasText: 'before the drop' }).waitFor()
+    // Cut the socket; the page reconnects after its back-off and resumes from the last id it saw.
+    await jon.page.evaluate('socket.close()')
+    await jon.page.locator('#status[data-state="connecting"]').waitFor()
+    for (const text of ['while away 1', 'while away 2']) await suite.hub.publish([{ topic: 'chat/room/resume', data: { from: 'kim', text } }])
+    await suite.hub.publish([{ topic: 'chat/user/jon', event: 'direct', data: { from: 'kim', to: 'jon', text: 'direct while away' } }])
+    await jon.page.locator('#status[data-state="open"]').waitFor({ timeout: 5000 })
+    await jon.page.locator('#messages li', { hasText: 'direct while away' }).waitFor({ timeout: 5000 })
+    await jon.page.locator('#messages li', { hasText: 'while away 2' }).waitFor({ timeout: 5000 })
+    const texts = (await lineTexts(jon.page)).filter((text) => !text.includes('joined') && !text.includes('left'))
+    expect(texts).toEqual(['jon: before the drop', 'kim: while away 1', 'kim: while away 2', 'directkim: direct while away'])
+    expect(jon.errors).toEqual([])
+  } finally {
+    await jon.context.close()
+  }
+})
+
+test('malformed events on the chat topics throw nothing, show nothing, and the page keeps working', async () => {
+  const room = 'junk'
+  const [kay, lee] = await Promise.all([join('kay', room), join('lee', room, VIEWPORTS.phone)])
+  try {
+    for (const page of [kay.page, lee.page]) await waitForOnline(page, 2)
+    const linesBefore = await lineTexts(kay.page)
+    // The exact payload of the bug report, then a generated family (seeded: HOSTILE_SEED replays another).
+    const rng = new Rng(SEED)
+    const payloads = [{ topic: `chat/room/${room}`, event: 'presence', data: { users: null }, why: 'the reported crash' }, ...Array.from({ length: 200 }, () => chatPayload(rng, room, 'kay'))]
+    for (const { topic, event, data } of payloads) await suite.hub.publish([{ topic, event, data }])
+    // Non-JSON frames cannot come from Herald, but the page must not throw on them either.
+    await kay.page.evaluate('socket.dispatchEvent(new MessageEvent("message", { data: "not json {" }))')
+    await kay.page.evaluate('socket.dispatchEvent(new MessageEvent("message", { data: "null" }))')
+    await kay.page.evaluate('socket.dispatchEvent(new MessageEvent("message", { data: "[1,2]" }))')
+
+    // A marker published after the junk: once it shows, every junk event has been handled.
+    await suite.hub.publish([{ topic: `chat/room/${room}`, data: { from: 'lee', text: 'marker after the junk' } }])
+    for (const page of [kay.page, lee.page]) await page.locator('#messages li', { hasText: 'marker after the junk' }).waitFor({ timeout: 5000 })
+    expect(kay.errors).toEqual([])
+    expect(lee.errors).toEqual([])
+    // Nothing bogus: no new line but the marker, no forged name in the roster.
+    expect(await lineTexts(kay.page)).toEqual([...linesBefore, 'lee: marker after the junk'])
+    expect(await onlineList(kay.page)).toEqual(['kay (you)', 'lee'])
+    expect(await kay.page.locator('#messages').innerText()).not.toContain('bogus')
+    expect(await kay.page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
+
+    // And it still works: a real message both ways, a newcomer in the roster.
+    await say(kay.page, 'still working')
+    await lee.page.locator('#messages li', { hasText: 'kay: still working' }).waitFor()
+    const mia = await join('mia', room)
+    for (const page of [kay.page, lee.page, mia.page]) await waitForOnline(page, 3)
+    await mia.context.close()
+    expect(kay.errors).toEqual([])
+    expect(lee.errors).toEqual([])
+  } finally {
+    await kay.context.close()
+    await lee.context.close()
+  }
+})
+
+test('on a 390×844 phone the composer stays on screen after joining, with a long history, and nothing else scrolls', async () => {
+  const room = 'phone'
+  for (let n = 1; n <= 40; n++) await suite.hub.publish([{ topic: `chat/room/${room}`, data: { from: 'ned', text: `line ${n} ${'of history '.repeat(n % 5)}` } }])
+  const ned = await join('ned', room, VIEWPORTS.phone)
+  try {
+    await ned.page.locator('#messages li', { hasText: 'line 40' }).waitFor()
+    const viewport = VIEWPORTS.phone
+    for (const selector of ['#text', '#send', '#to', '#leave-button', '#messages']) {
+      const box = await ned.page.locator(selector).boundingBox()
+      expect({ selector, inside: box !== null && box.y >= 0 && box.x >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width }).toEqual({ selector, inside: true })
+    }
+    // The page itself does not scroll (the message list does), so the composer cannot be pushed off.
+    expect(await ned.page.evaluate(() => document.scrollingElement?.scrollHeight)).toBeLessThanOrEqual(viewport.height)
+    // The newest message is in view.
+    const last = await ned.page.locator('#messages li').last().boundingBox()
+    const list = await ned.page.locator('#messages').boundingBox()
+    expect(last && list && last.y + last.height <= list.y + list.height + 1).toBe(true)
+    await ned.page.screenshot({ path: 'test-artifacts/chat-phone-joined.png' })
+    expect(ned.errors).toEqual([])
+  } finally {
+    await ned.context.close()
   }
 })

@@ -1,8 +1,16 @@
 import { expect, test } from 'bun:test'
-import { publish } from '../helpers'
+import { feedPayload } from '../hostile/demo-payloads'
+import { Rng, SEED } from '../hostile/prng'
 import { browserSuite, screenshot, VIEWPORTS } from './browser'
 
 const suite = browserSuite()
+/** A second server whose feed nobody posts to. */
+const empty = browserSuite()
+
+/** The post texts in a piece of the list's HTML. */
+async function postTextsIn(html: string): Promise<string[]> {
+  return [...html.matchAll(/<p class="post-text">([^<]*)<\/p>/g)].map((match) => (match[1] as string).replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&'))
+}
 
 /** Script errors on the page; the 4xx a refused post answers shows up as a console line and is expected. */
 const scriptErrors = (errors: string[]) => errors.filter((error) => !error.includes('status of 400'))
@@ -77,17 +85,93 @@ test('an empty or oversized message gets a clear error in the form, and the text
   }
 })
 
-test('markup that someone else publishes to the feed topic cannot run script on the page', async () => {
+test('an empty feed says so, and the message goes once the first post arrives', async () => {
+  // A server of its own, so no other test's posts are in it.
+  const { context, page, errors } = await empty.open('/feed', VIEWPORTS.phone)
+  try {
+    const note = page.locator('.feed .empty')
+    expect(await note.isVisible()).toBe(true)
+    expect(await note.innerText()).toBe('No posts yet. Write the first one above: it appears here, and in every other open window, at once.')
+    await page.locator('#feed-status[data-state="open"]').waitFor()
+    await screenshot(page, 'feed-phone-empty')
+    await page.setViewportSize(VIEWPORTS.laptop)
+    await screenshot(page, 'feed-laptop-empty')
+    await page.fill('#message', 'the first post')
+    await page.click('#post-form button[type=submit]')
+    await page.locator('#posts li').first().waitFor({ timeout: 5000 })
+    expect(await note.isVisible()).toBe(false)
+    expect(errors).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
+test("post times are shown in the viewer's time zone, on load and after every live update", async () => {
+  const zone = 'America/Los_Angeles'
+  const local = (iso: string) => new Date(iso).toLocaleTimeString('en-US', { timeZone: zone, hour: '2-digit', minute: '2-digit' })
+  const writer = await suite.open('/feed')
+  const reader = await suite.open('/feed', VIEWPORTS.phone, { timezoneId: zone, locale: 'en-US' })
+  try {
+    await reader.page.locator('#feed-status[data-state="open"]').waitFor()
+    await writer.page.fill('#message', 'what time is it?')
+    await writer.page.click('#post-form button[type=submit]')
+    const time = reader.page.locator('#posts li', { hasText: 'what time is it?' }).locator('time')
+    await time.waitFor({ timeout: 5000 })
+    // After the live swap: local time, not the UTC text the server wrote.
+    const at = (await time.getAttribute('datetime')) as string
+    await reader.page.waitForFunction((expected) => document.querySelector('#posts li time')?.textContent === expected, local(at), { timeout: 5000 })
+    expect(await reader.page.locator('#posts time').evaluateAll((items) => items.filter((item) => item.textContent?.includes('UTC')).length)).toBe(0)
+    // And on a fresh load.
+    await reader.page.reload()
+    expect(await reader.page.locator('#posts li time').first().innerText()).toBe(local(at))
+    expect(await reader.page.locator('#posts li time').first().getAttribute('title')).toMatch(/P[SD]T$/)
+    expect(reader.errors).toEqual([])
+  } finally {
+    await writer.context.close()
+    await reader.context.close()
+  }
+})
+
+test('updates someone else publishes to the feed topic are refused: nothing changes, no script runs, nothing throws', async () => {
   // Herald lets anyone publish to any topic, so the page must not trust what arrives on "feed".
+  const [reader, writer] = await Promise.all([suite.open('/feed'), suite.open('/feed')])
+  try {
+    await reader.page.locator('#feed-status[data-state="open"]').waitFor()
+    await writer.page.fill('#message', 'a real post before the junk')
+    await writer.page.click('#post-form button[type=submit]')
+    await reader.page.locator('#posts li', { hasText: 'a real post before the junk' }).waitFor({ timeout: 5000 })
+    const before = await reader.page.locator('#posts').innerHTML()
+
+    const forged = '<li id="forged"><img src="/nope.png" onerror="window.pwned = true"><script>window.pwned = true</script><span hx-on:click="window.pwned = true">forged</span></li>'
+    const rng = new Rng(SEED)
+    const payloads = [{ topic: 'feed', event: 'posts', data: forged }, ...Array.from({ length: 150 }, () => feedPayload(rng))]
+    for (const { topic, event, data } of payloads) await suite.hub.publish([{ topic, event, data }])
+    // A real post after the junk: once it shows, every junk update has been handled.
+    await writer.page.fill('#message', 'a real post after the junk')
+    await writer.page.click('#post-form button[type=submit]')
+    await reader.page.locator('#posts li', { hasText: 'a real post after the junk' }).waitFor({ timeout: 5000 })
+
+    expect(await reader.page.locator('#forged').count()).toBe(0)
+    expect(await reader.page.locator('#posts').innerText()).not.toContain('bogus')
+    expect(await reader.page.locator('#posts img, #posts script, #posts b, #posts [hx-get], #posts [hx-on\\:click]').count()).toBe(0)
+    expect(await reader.page.locator('#posts li .post-text').allInnerTexts()).toEqual(['a real post after the junk', 'a real post before the junk', ...(await postTextsIn(before)).slice(1)])
+    expect(await reader.page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
+    expect(scriptErrors(reader.errors)).toEqual([])
+  } finally {
+    await reader.context.close()
+    await writer.context.close()
+  }
+})
+
+test('even markup that got into the page could not run script: the CSP blocks it', async () => {
+  // Defence in depth behind the check above: inline handlers and scripts are refused by the policy.
   const { context, page, errors } = await suite.open('/feed')
   try {
-    await page.locator('#feed-status[data-state="open"]').waitFor()
-    const forged = '<li id="forged"><img src="/nope.png" onerror="window.pwned = true"><script>window.pwned = true</script><span hx-on:click="window.pwned = true">forged</span></li>'
-    await publish(suite.base, 'feed', forged, { event: 'posts' })
-    await page.locator('#forged').waitFor()
+    await page.evaluate(() => {
+      document.getElementById('posts')?.insertAdjacentHTML('afterbegin', '<li id="slipped"><img src="/nope.png" onerror="window.pwned = true"></li>')
+    })
     // Wait until the browser has given up on the image, so its onerror would have fired by now.
-    await page.waitForFunction(() => (document.querySelector('#forged img') as HTMLImageElement | null)?.complete === true)
-    await page.click('#forged span')
+    await page.waitForFunction(() => (document.querySelector('#slipped img') as HTMLImageElement | null)?.complete === true)
     expect(await page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
     expect(errors.some((error) => error.includes('Content Security Policy'))).toBe(true)
   } finally {

@@ -79,6 +79,27 @@ describe('GET /feed', () => {
   })
 })
 
+describe('an empty feed', () => {
+  test('renders a list with nothing in it, not even white space, so the empty note shows (CSS :empty)', async () => {
+    const fresh = await startServer({ feedDb: ':memory:' })
+    try {
+      const page = await (await fetch(`${fresh.base}/feed`)).text()
+      expect(page).toContain('<ol id="posts" class="posts" sse-swap="posts" hx-swap="morph:innerHTML"></ol>\n<p class="empty">No posts yet.')
+    } finally {
+      await fresh.stop()
+    }
+  })
+
+  test('a post time is a <time> with its UTC moment, for the page to show in the viewer\'s zone', async () => {
+    const visitor = new Visitor(server.base)
+    expect((await visitor.post('what time is it')).status).toBe(201)
+    const page = await (await visitor.get()).text()
+    const [, at, shown] = /<time datetime="([^"]+)" title="\1">([^<]+)<\/time>/.exec(page) ?? []
+    expect(new Date(at as string).toISOString()).toBe(at as string)
+    expect(shown).toBe(`${(at as string).slice(11, 16)} UTC`)
+  })
+})
+
 describe('POST /feed/posts', () => {
   test('stores the post, answers htmx with a fresh form, and publishes the list to every open page', async () => {
     const visitor = new Visitor(server.base)

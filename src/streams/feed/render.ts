@@ -36,11 +36,16 @@ const HTMX_CONFIG = JSON.stringify({
   ],
 })
 
+/**
+ * A post's time: UTC in the markup (what a page without JavaScript shows), which public/feed.js
+ * rewrites in the viewer's time zone on load and after every swap. feed.js also checks updates
+ * against this exact shape, so change both together.
+ */
 function time(at: string): Html {
   return html`<time datetime="${at}" title="${at}">${at.slice(11, 16)} UTC</time>`
 }
 
-/** One post; the `id` lets idiomorph match it across updates instead of rebuilding the list. */
+/** One post; the `id` lets idiomorph match it across updates instead of rebuilding the list. public/feed.js accepts exactly this shape. */
 export function postItem(post: Post): Html {
   return html`<li class="post" id="post-${post.id}" data-author="${post.author}"><div class="post-meta"><strong class="author">${post.author}</strong> ${time(post.at)}</div><p class="post-text">${post.text}</p></li>`
 }
@@ -86,9 +91,8 @@ export function feedPage(view: FeedView): Html {
 ${postForm(view.form)}
 <section class="feed" hx-ext="sse" sse-connect="${view.streamUrl}">
 <div class="row feed-head"><h2>Posts</h2><span id="feed-status" class="status" data-state="connecting">Connecting…</span></div>
-<ol id="posts" class="posts" sse-swap="posts" hx-swap="morph:innerHTML">
-${postItems(view.posts)}</ol>
-<p class="empty">No posts yet. Be the first.</p>
+<ol id="posts" class="posts" sse-swap="posts" hx-swap="morph:innerHTML">${postItems(view.posts)}</ol>
+<p class="empty">No posts yet. Write the first one above: it appears here, and in every other open window, at once.</p>
 </section>
 </main>
 </body>
