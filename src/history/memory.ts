@@ -157,7 +157,7 @@ export class MemoryHistory implements HistoryStore {
     let work = 0
     // The topics to look at, fixed now: a publish moves its topic to the end of the map, and a
     // topic dropped meanwhile keeps its ring intact for whoever still holds it.
-    const candidates = named ? named.flatMap((name) => this.topics.get(name) ?? []) : [...this.topics.values()]
+    const candidates = named ? [...new Set(named)].flatMap((name) => this.topics.get(name) ?? []) : [...this.topics.values()]
     const heap = new IdHeap<MergeSource>()
     for (const topic of candidates) {
       if (++work % this.page === 0) {

@@ -24,6 +24,8 @@ export interface SqliteHistoryOptions {
   replayPage?: number
   /** Waited between two slices of a resume (default: the next turn, see nextSlice; tests change the store here). */
   replayPause?: () => Promise<void>
+  /** How resumes read (see `replay`); by default whichever the counts say is cheaper. Tests pin it to cover both. */
+  replayPlan?: 'scan' | 'windows'
 }
 
 /** What the store keeps in memory per topic; the database is the truth, this is its index. */
@@ -192,7 +194,9 @@ export class SqliteHistory implements HistoryStore {
       this.newest = event.position
       touched.add(topic)
     }
-    for (const topic of touched) if (topic.count > this.options.perTopic + this.trimSlack) this.trim(topic)
+    // A topic this batch dropped (past maxTopics) is gone, rows and all; its id may already be the
+    // id of the topic that replaced it, whose rows a trim by that id would delete.
+    for (const topic of touched) if (this.topics.get(topic.name) === topic && topic.count > this.options.perTopic + this.trimSlack) this.trim(topic)
   }
 
   /** Deletes a topic's oldest events down to `perTopic` (one indexed range delete). */
@@ -278,7 +282,7 @@ export class SqliteHistory implements HistoryStore {
   private *replay(watch: ReplayWatch, accepts: (topic: string) => boolean, limit: number, named: readonly string[] | undefined): Generator<void, ReplayResult, void> {
     const { after, bound } = watch
     const incomplete = (events: HubEvent[]): ReplayResult => ({ events, complete: false })
-    const candidates = named ? named.flatMap((name) => this.topics.get(name) ?? []) : [...this.topics.values()]
+    const candidates = named ? [...new Set(named)].flatMap((name) => this.topics.get(name) ?? []) : [...this.topics.values()]
     const wanted = new Map<number, string>()
     let rows = 0
     let examined = 0
@@ -307,7 +311,7 @@ export class SqliteHistory implements HistoryStore {
     const spread = Math.max(1, this.events / rows)
     const scanCost = Math.min(end - start + 1, (limit + 1) * spread)
     const windowCost = Math.ceil((limit + 1) / this.page) * wanted.size * SEEK_COST + (limit + 1) * SORTED_ROW_COST
-    if (scanCost <= windowCost) {
+    if ((this.options.replayPlan ?? (scanCost <= windowCost ? 'scan' : 'windows')) === 'scan') {
       for (let rowid = start - 1; ; ) {
         const page = this.sql.scan.all(rowid, this.page)
         for (const row of page) {

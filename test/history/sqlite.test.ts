@@ -35,6 +35,9 @@ afterEach(() => {
 })
 
 historyContract('SqliteHistory', (options) => make(options))
+// Resumes read by one of two plans, chosen by the counts: the contract holds for each.
+historyContract('SqliteHistory, resumes read by scan', (options) => make({ ...options, replayPlan: 'scan' }))
+historyContract('SqliteHistory, resumes read by windows', (options) => make({ ...options, replayPlan: 'windows' }))
 
 describe('SqliteHistory durability', () => {
   const all = () => true
