@@ -6,7 +6,8 @@
  * each; the default --history keeps 1,000 per topic), then clients resume with
  * `GET /events?topic=**&lastEventId=…`, one and eight at once:
  * - reset: from the oldest id (300,000 events back: more than max-replay, so the answer is `reset`);
- * - replay: from BENCH_REPLAY (10,000) events back, within max-replay: all of them are replayed.
+ * - replay: from BENCH_REPLAY (10,000) events back, within max-replay: all of them are replayed;
+ * - one topic: `?topic=bench/t7` from the oldest id: that topic's events are replayed.
  * For each it prints the time until the answer (reset) or the last replayed event, the worst
  * `/healthz` latency seen by a client polling it back to back meanwhile, and the worst event-loop
  * stall the server saw (a 1 ms interval in the server process). Medians of BENCH_ROUNDS (3).
@@ -28,14 +29,15 @@ interface Filled {
   oldest: string
   replayFrom: string
   replayed: number
+  perTopic: number
   stats: { topics: number; events: number }
 }
 
 /** One SSE resume; resolves when the reset arrived, or when `events` events were read. */
-async function resume(base: string, lastEventId: string, events: number): Promise<number> {
+async function resume(base: string, topic: string, lastEventId: string, events: number): Promise<number> {
   const started = performance.now()
   const controller = new AbortController()
-  const response = await fetch(`${base}/events?topic=**&lastEventId=${lastEventId}`, { signal: controller.signal })
+  const response = await fetch(`${base}/events?topic=${encodeURIComponent(topic)}&lastEventId=${lastEventId}`, { signal: controller.signal })
   const reader = (response.body as ReadableStream<Uint8Array>).getReader()
   const decoder = new TextDecoder()
   let tail = ''
@@ -96,12 +98,13 @@ for (const kind of STORES) {
   )
   console.log(`${'scenario'.padEnd(26)} ${'answer'.padStart(10)} ${'/healthz'.padStart(10)} ${'loop stall'.padStart(10)}`)
   // Warm-up: compile the paths once before timing them.
-  await resume(base, filled.oldest, 0)
-  await resume(base, filled.replayFrom, filled.replayed)
-  for (const [name, from, events] of [
-    ['reset (300k back)', filled.oldest, 0],
-    [`replay ${filled.replayed.toLocaleString('en-US')}`, filled.replayFrom, filled.replayed],
-  ] as const) {
+  const scenarios = [
+    [`reset (${filled.events / 1000}k back)`, '**', filled.oldest, 0],
+    [`replay ${filled.replayed.toLocaleString('en-US')}`, '**', filled.replayFrom, filled.replayed],
+    [`one topic, ${filled.perTopic} back`, 'bench/t7', filled.oldest, filled.perTopic],
+  ] as const
+  for (const [, topic, from, events] of scenarios) await resume(base, topic, from, events)
+  for (const [name, topic, from, events] of scenarios) {
     for (const clients of [1, 8]) {
       const answers: number[] = []
       const health: number[] = []
@@ -110,7 +113,7 @@ for (const kind of STORES) {
         await server.command('lag')
         const poller = pollHealth(base)
         await Bun.sleep(20)
-        const times = await Promise.all(Array.from({ length: clients }, () => resume(base, from, events)))
+        const times = await Promise.all(Array.from({ length: clients }, () => resume(base, topic, from, events)))
         health.push(await poller.stop())
         stalls.push(Number(await server.command('lag')))
         answers.push(Math.max(...times))

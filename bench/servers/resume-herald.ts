@@ -40,7 +40,7 @@ for (let start = 0; start < total; start += BATCH) {
   // Let the sqlite store's background work and the port announcement through.
   if (start % 50_000 === 0) await Bun.sleep(0)
 }
-const info = { events: total, topics, oldest: ids[0], replayFrom: ids[total - replayBack - 1], replayed: replayBack, head: ids.at(-1), stats: hub.stats().history }
+const info = { events: total, topics, oldest: ids[0], replayFrom: ids[total - replayBack - 1], replayed: replayBack, perTopic, head: ids.at(-1), stats: hub.stats().history }
 ids.length = 0
 
 lastTick = performance.now()
