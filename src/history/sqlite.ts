@@ -1,8 +1,9 @@
 import type { Database, SQLQueryBindings } from 'bun:sqlite'
 import { HubError } from '../hub/errors'
 import type { HubEvent } from '../hub/event'
-import { compareIds, type EventId, formatEventId, ZERO_ID } from '../hub/id'
+import { compareIds, type EventId, ZERO_ID } from '../hub/id'
 import { drive, nextSlice, REPLAY_PAGE, ReplayWatch } from './replay'
+import { prepareReads, readRows } from './sqlite-replay'
 import { openHistoryDatabase } from './sqlite-schema'
 import type { HistoryStore, ReplayResult } from './store'
 import { Sweeper, sweepInterval } from './sweeper'
@@ -24,7 +25,7 @@ export interface SqliteHistoryOptions {
   replayPage?: number
   /** Waited between two slices of a resume (default: the next turn, see nextSlice; tests change the store here). */
   replayPause?: () => Promise<void>
-  /** How resumes read (see `replay`); by default whichever the counts say is cheaper. Tests pin it to cover both. */
+  /** How resumes read (see `readRows`); by default whichever the counts say is cheaper. Tests pin it to cover both. */
   replayPlan?: 'scan' | 'windows'
 }
 
@@ -37,20 +38,10 @@ interface TopicState {
   evictedThrough: EventId
 }
 
-type EventRow = { ms: number; seq: number; topic: number; event: string | null; data: string; json: number; time: number }
-type ScanRow = EventRow & { rowid: number }
 type OldestRow = { rowid: number; ms: number; seq: number; topic: number; time: number }
 
 /** Rows one TTL step deletes before yielding to the event loop. */
 const EXPIRE_STEP = 1000
-
-/**
- * Planning a resume, in units of one row stepped over in id order: what an index seek costs (one
- * per wanted topic per window query) and what a row found by the windowed query costs (it is
- * sorted). Measured with bun:sqlite on 300k rows: ~0.25 µs a row scanned, ~8 µs a seek.
- */
-const SEEK_COST = 30
-const SORTED_ROW_COST = 4
 
 /**
  * A durable HistoryStore on bun:sqlite (WAL mode, one writer). Every `append` is one transaction
@@ -80,6 +71,7 @@ export class SqliteHistory implements HistoryStore {
   private readonly trimSlack: number
   private readonly sweeper: Sweeper | undefined
   private readonly sql: ReturnType<typeof prepare>
+  private readonly reads: ReturnType<typeof prepareReads>
   private readonly appendBatch: (events: readonly HubEvent[]) => void
   /** Resumes paused between slices: told about every row removed meanwhile. */
   private readonly replays = new Set<ReplayWatch>()
@@ -92,6 +84,7 @@ export class SqliteHistory implements HistoryStore {
     this.page = Math.max(1, options.replayPage ?? REPLAY_PAGE)
     this.pause = options.replayPause ?? nextSlice
     this.sql = prepare(this.db)
+    this.reads = prepareReads(this.db)
     // Up to 1/16 over the limit (at most 256 rows) before a trim: one range delete per 16+ appends.
     this.trimSlack = Math.min(256, Math.floor(options.perTopic / 16))
     this.appendBatch = this.db.transaction((events: readonly HubEvent[]) => this.write(events))
@@ -113,7 +106,7 @@ export class SqliteHistory implements HistoryStore {
 
   /**
    * Answers at once when the work fits one slice; otherwise returns a promise and lets the event
-   * loop run between slices (see `replay` for how it reads). Returns rows up to the newest id held
+   * loop run between slices (see `readRows` for how it reads). Returns rows up to the newest id held
    * when called; `topics`, when given, lists every topic `accepts` takes (exact selectors).
    */
   since(after: EventId, accepts: (topic: string) => boolean, limit: number, topics?: readonly string[]): ReplayResult | Promise<ReplayResult> {
@@ -169,7 +162,7 @@ export class SqliteHistory implements HistoryStore {
     this.closed = true
     this.sweeper?.stop()
     // Open statements would keep the connection (and its exclusive lock) alive past close().
-    for (const statement of Object.values(this.sql)) statement.finalize()
+    for (const statement of [...Object.values(this.sql), ...Object.values(this.reads)]) statement.finalize()
     this.db.close()
   }
 
@@ -271,16 +264,11 @@ export class SqliteHistory implements HistoryStore {
 
   /**
    * One resume, in slices; yields between them. First the wanted topics (tested in slices, or
-   * looked up by name); then one of two reads, whichever the counts say is cheaper:
-   * - windows: the indexed query (topic IN wanted, id in a window, ORDER BY id) over successive id
-   *   windows sized to hold about a slice of rows each: one seek per wanted topic per window, so
-   *   it suits a few topics. When the wanted topics hold few rows in all, one window covers all.
-   * - scan: rows in id order (rowid order is id order) from the first after `after`, a slice at a
-   *   time, keeping those of wanted topics: suits many topics, or topics holding most rows.
-   * Both stop after `limit + 1` rows and never read past the newest id held when the resume began.
+   * looked up by name), then their rows (`readRows`: a scan in id order or windows over the
+   * topic index, whichever the counts say is cheaper).
    */
   private *replay(watch: ReplayWatch, accepts: (topic: string) => boolean, limit: number, named: readonly string[] | undefined): Generator<void, ReplayResult, void> {
-    const { after, bound } = watch
+    const { after } = watch
     const incomplete = (events: HubEvent[]): ReplayResult => ({ events, complete: false })
     const candidates = named ? [...new Set(named)].flatMap((name) => this.topics.get(name) ?? []) : [...this.topics.values()]
     const wanted = new Map<number, string>()
@@ -299,81 +287,13 @@ export class SqliteHistory implements HistoryStore {
       }
     }
     if (wanted.size === 0) return { events: [], complete: true }
-    const events: HubEvent[] = []
-    const take = (row: EventRow) => {
-      const event = this.toEvent(row, wanted.get(row.topic) as string)
-      events.push(event)
-      watch.cursor = event.position
-    }
-    const start = this.firstRowidAfter(after)
-    const end = (this.sql.rowidRange.get() as { high: number | null }).high ?? 0
-    // Rows per wanted row, so a window holds about a slice of wanted rows.
-    const spread = Math.max(1, this.events / rows)
-    const scanCost = Math.min(end - start + 1, (limit + 1) * spread)
-    const windowCost = Math.ceil((limit + 1) / this.page) * wanted.size * SEEK_COST + (limit + 1) * SORTED_ROW_COST
-    if ((this.options.replayPlan ?? (scanCost <= windowCost ? 'scan' : 'windows')) === 'scan') {
-      for (let rowid = start - 1; ; ) {
-        const page = this.sql.scan.all(rowid, this.page)
-        for (const row of page) {
-          if (compareIds(row, bound) > 0) return { events, complete: true }
-          if (!wanted.has(row.topic)) continue
-          if (events.length === limit) return incomplete(events)
-          take(row)
-        }
-        if (page.length < this.page) return { events, complete: true }
-        rowid = (page.at(-1) as ScanRow).rowid
-        yield
-        if (watch.lost || this.closed) return incomplete(events)
-      }
-    }
-    const list = JSON.stringify([...wanted.keys()])
-    // One window holds everything when the wanted topics are small in all.
-    let width = rows <= 4 * this.page ? Number.POSITIVE_INFINITY : Math.ceil(this.page * spread)
-    for (let from = start, low = after; ; ) {
-      const edge = Number.isFinite(width) ? (this.sql.rowAtOrAfter.get(from + width) as { rowid: number; ms: number; seq: number } | null) : null
-      const high = edge && compareIds(edge, bound) < 0 ? { ms: edge.ms, seq: edge.seq } : bound
-      const found = this.sql.window.all(list, low.ms, low.seq, high.ms, high.seq, limit + 1 - events.length)
-      for (const row of found) {
-        if (events.length === limit) return incomplete(events)
-        take(row)
-      }
-      if (high === bound) return { events, complete: true }
-      // Aim the next window at about a slice of rows.
-      if (found.length < this.page / 2) width *= 2
-      else if (found.length > this.page * 2) width = Math.max(this.page, Math.floor(width / 2))
-      from = (edge as { rowid: number }).rowid
-      low = high
-      yield
-      if (watch.lost || this.closed) return incomplete(events)
-    }
-  }
-
-  /**
-   * The smallest rowid at or after which every row is newer than `after` (a binary search over
-   * rowids, which follow ids); one past the last row when none is.
-   */
-  private firstRowidAfter(after: EventId): number {
-    const range = this.sql.rowidRange.get() as { low: number | null; high: number | null }
-    let low = range.low ?? 1
-    let high = (range.high ?? 0) + 1
-    while (low < high) {
-      const mid = Math.floor((low + high) / 2)
-      const row = this.sql.rowAtOrAfter.get(mid) as { ms: number; seq: number } | null
-      if (!row || compareIds(row, after) > 0) high = mid
-      else low = mid + 1
-    }
-    return low
+    const closed = () => this.closed
+    return yield* readRows(this.reads, { watch, wanted, wantedRows: rows, totalRows: this.events, limit, page: this.page, plan: this.options.replayPlan, closed })
   }
 
   private topicById(id: number): TopicState | undefined {
     const name = this.names.get(id)
     return name === undefined ? undefined : this.topics.get(name)
-  }
-
-  private toEvent(row: EventRow, topic: string): HubEvent {
-    const position = { ms: row.ms, seq: row.seq }
-    const event: HubEvent = { id: formatEventId(position), position, topic, data: row.data, json: row.json === 1, time: row.time }
-    return row.event === null ? event : { ...event, event: row.event }
   }
 }
 
@@ -398,15 +318,6 @@ function prepare(db: Database) {
     deleteTopicEvents: q<never, [number]>('DELETE FROM events WHERE topic = ?'),
     oldest: q<OldestRow, [number]>('SELECT rowid, ms, seq, topic, time FROM events ORDER BY rowid LIMIT ?'),
     deleteThroughRowid: q<never, [number]>('DELETE FROM events WHERE rowid <= ?'),
-    window: q<EventRow, [string, number, number, number, number, number]>(
-      'SELECT ms, seq, topic, event, data, json, time FROM events WHERE topic IN (SELECT value FROM json_each(?)) AND (ms, seq) > (?, ?) AND (ms, seq) <= (?, ?) ORDER BY ms, seq LIMIT ?',
-    ),
-    scan: q<ScanRow, [number, number]>('SELECT rowid, ms, seq, topic, event, data, json, time FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?'),
-    // Two subqueries: SQLite answers min() or max() alone from the rowid tree, both at once by a full scan.
-    rowidRange: q<{ low: number | null; high: number | null }, []>(
-      'SELECT (SELECT rowid FROM events ORDER BY rowid LIMIT 1) AS low, (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1) AS high',
-    ),
-    rowAtOrAfter: q<{ rowid: number; ms: number; seq: number }, [number]>('SELECT rowid, ms, seq FROM events WHERE rowid >= ? ORDER BY rowid LIMIT 1'),
     anyBetween: q<{ found: number }, [number, number, number, number, number]>('SELECT 1 AS found FROM events WHERE topic = ? AND (ms, seq) > (?, ?) AND (ms, seq) <= (?, ?) LIMIT 1'),
   }
 }
