@@ -14,6 +14,8 @@ type ScanRow = EventRow & { rowid: number }
  */
 const SEEK_COST = 30
 const SORTED_ROW_COST = 4
+/** Most seek cost one window may take, in slices' worth of rows scanned (8: ~2 ms at 1,000 rows a slice). */
+const MAX_WINDOW_SEEKS_COST = 8
 
 /** The statements resumes read with, prepared once per store (the store finalizes them). */
 export function prepareReads(db: Database) {
@@ -75,11 +77,16 @@ export function* readRows(reads: Reads, read: RowRead): Generator<void, ReplayRe
   }
   const start = firstRowidAfter(reads, after)
   const end = (reads.rowidRange.get() as { high: number | null }).high ?? 0
-  // Rows in the store per wanted row.
+  // Rows in the store per wanted row; rows after the position (rowids have gaps: an estimate).
   const spread = Math.max(1, read.totalRows / read.wantedRows)
-  const scanCost = Math.min(end - start + 1, (limit + 1) * spread)
-  const windowCost = Math.ceil((limit + 1) / page) * wanted.size * SEEK_COST + (limit + 1) * SORTED_ROW_COST
-  if ((read.plan ?? (scanCost <= windowCost ? 'scan' : 'windows')) === 'scan') {
+  const rowsAfter = Math.max(0, end - start + 1)
+  const found = Math.min(limit + 1, Math.ceil(rowsAfter / spread))
+  const scanCost = Math.min(rowsAfter, (limit + 1) * spread)
+  const windowCost = Math.ceil(found / page) * wanted.size * SEEK_COST + found * SORTED_ROW_COST
+  // A window costs a seek per wanted topic however few rows it holds: past a few hundred topics
+  // one window query alone would outlast a slice, so those always scan.
+  const windowsFit = wanted.size * SEEK_COST <= MAX_WINDOW_SEEKS_COST * page
+  if ((read.plan ?? (scanCost <= windowCost || !windowsFit ? 'scan' : 'windows')) === 'scan') {
     for (let rowid = start - 1; ; ) {
       const rows = reads.scan.all(rowid, page)
       for (const row of rows) {
