@@ -112,6 +112,18 @@ export class ServerProcess {
     return Number(kb[1]) * 1024
   }
 
+  /** Sends one of the server's own commands (see servers/control.ts) and returns its answer. */
+  async command(name: string, timeoutMs = 10_000): Promise<string> {
+    this.child.stdin.write(`${name}\n`)
+    this.child.stdin.flush()
+    return this.stdout.next(`bench:${name} `, timeoutMs, `${this.name} ${name}`)
+  }
+
+  /** Waits for a line `bench:<name> <text>` the server writes by itself (e.g. when set up); returns the text. */
+  announcement(name: string, timeoutMs: number): Promise<string> {
+    return this.stdout.next(`bench:${name} `, timeoutMs, `${this.name} ${name}`)
+  }
+
   /** CPU time (user + system) the server has used so far, in milliseconds. */
   async cpuMs(): Promise<number> {
     const stat = await Bun.file(`/proc/${this.pid}/stat`).text()

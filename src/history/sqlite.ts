@@ -1,8 +1,10 @@
 import type { Database, SQLQueryBindings } from 'bun:sqlite'
 import { HubError } from '../hub/errors'
 import type { HubEvent } from '../hub/event'
-import { compareIds, DEFAULT_MAX_ID_SKEW_MS, type EventId, formatEventId, ZERO_ID } from '../hub/id'
+import { compareIds, DEFAULT_MAX_ID_SKEW_MS, type EventId, ZERO_ID } from '../hub/id'
 import { type IdRepair, repairIds } from './sqlite-repair'
+import { drive, nextSlice, REPLAY_PAGE, ReplayWatch } from './replay'
+import { prepareReads, readRows } from './sqlite-replay'
 import { openHistoryDatabase } from './sqlite-schema'
 import type { HistoryStore, ReplayResult } from './store'
 import { Sweeper, sweepInterval } from './sweeper'
@@ -22,6 +24,12 @@ export interface SqliteHistoryOptions {
   now?: () => number
   /** Ids more than this many ms past the clock and the newest publish time are repaired at open (see sqlite-repair.ts). */
   maxIdSkewMs?: number
+  /** Rows (or topics examined) per slice of a resume (default REPLAY_PAGE; tests make it small). */
+  replayPage?: number
+  /** Waited between two slices of a resume (default: the next turn, see nextSlice; tests change the store here). */
+  replayPause?: () => Promise<void>
+  /** How resumes read (see `readRows`); by default whichever the counts say is cheaper. Tests pin it to cover both. */
+  replayPlan?: 'scan' | 'windows'
 }
 
 /** What the store keeps in memory per topic; the database is the truth, this is its index. */
@@ -33,7 +41,6 @@ interface TopicState {
   evictedThrough: EventId
 }
 
-type EventRow = { ms: number; seq: number; topic: number; event: string | null; data: string; json: number; time: number }
 type OldestRow = { rowid: number; ms: number; seq: number; topic: number; time: number }
 
 /** Rows one TTL step deletes before yielding to the event loop. */
@@ -67,9 +74,15 @@ export class SqliteHistory implements HistoryStore {
   private readonly trimSlack: number
   private readonly sweeper: Sweeper | undefined
   private readonly sql: ReturnType<typeof prepare>
+  private readonly reads: ReturnType<typeof prepareReads>
   private readonly appendBatch: (events: readonly HubEvent[]) => void
   /** What opening the file repaired: ids a store must never serve (see repairIds); undefined = nothing. */
   readonly repaired: IdRepair | undefined
+  /** Resumes paused between slices: told about every row removed meanwhile. */
+  private readonly replays = new Set<ReplayWatch>()
+  private readonly page: number
+  private readonly pause: () => Promise<void>
+  private closed = false
 
   constructor(private readonly options: SqliteHistoryOptions) {
     this.db = openHistoryDatabase(options.path, options.startedAt)
@@ -79,7 +92,10 @@ export class SqliteHistory implements HistoryStore {
       this.db.close()
       throw new HubError('store_unavailable', `cannot repair the event ids in ${JSON.stringify(options.path)}: ${(error as Error).message}`)
     }
+    this.page = Math.max(1, options.replayPage ?? REPLAY_PAGE)
+    this.pause = options.replayPause ?? nextSlice
     this.sql = prepare(this.db)
+    this.reads = prepareReads(this.db)
     // Up to 1/16 over the limit (at most 256 rows) before a trim: one range delete per 16+ appends.
     this.trimSlack = Math.min(256, Math.floor(options.perTopic / 16))
     this.appendBatch = this.db.transaction((events: readonly HubEvent[]) => this.write(events))
@@ -99,19 +115,17 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
-  since(after: EventId, accepts: (topic: string) => boolean, limit: number): ReplayResult {
-    let complete = compareIds(after, this.floor) >= 0
-    const ids: number[] = []
-    for (const topic of this.topics.values()) {
-      if (!accepts(topic.name)) continue
-      if (compareIds(topic.evictedThrough, after) > 0) complete = false
-      if (topic.count > 0) ids.push(topic.id)
-    }
-    if (ids.length === 0) return { events: [], complete }
-    const rows = this.sql.since.all(JSON.stringify(ids), after.ms, after.seq, limit + 1)
-    const events = rows.map((row) => this.toEvent(row))
-    if (events.length > limit) return { events: events.slice(0, limit), complete: false }
-    return { events, complete }
+  /**
+   * Answers at once when the work fits one slice; otherwise returns a promise and lets the event
+   * loop run between slices (see `readRows` for how it reads). Returns rows up to the newest id held
+   * when called; `topics`, when given, lists every topic `accepts` takes (exact selectors).
+   */
+  since(after: EventId, accepts: (topic: string) => boolean, limit: number, topics?: readonly string[]): ReplayResult | Promise<ReplayResult> {
+    if (compareIds(after, this.floor) < 0) return { events: [], complete: false }
+    const bound = this.newest
+    if (compareIds(after, bound) >= 0) return { events: [], complete: true }
+    const watch = new ReplayWatch(after, bound, accepts)
+    return drive(this.replay(watch, accepts, limit, topics), watch, this.replays, this.pause)
   }
 
   head(): EventId {
@@ -145,7 +159,9 @@ export class SqliteHistory implements HistoryStore {
         if (!topic) continue
         topic.count--
         this.events--
-        topic.evictedThrough = { ms: row.ms, seq: row.seq }
+        const position = { ms: row.ms, seq: row.seq }
+        for (const watch of this.replays) watch.removed(topic, topic.name, topic.evictedThrough, position)
+        topic.evictedThrough = position
         touched.add(topic)
       }
       for (const topic of touched) this.sql.setEvicted.run(topic.evictedThrough.ms, topic.evictedThrough.seq, topic.id)
@@ -154,9 +170,10 @@ export class SqliteHistory implements HistoryStore {
   }
 
   close(): void {
+    this.closed = true
     this.sweeper?.stop()
     // Open statements would keep the connection (and its exclusive lock) alive past close().
-    for (const statement of Object.values(this.sql)) statement.finalize()
+    for (const statement of [...Object.values(this.sql), ...Object.values(this.reads)]) statement.finalize()
     this.db.close()
   }
 
@@ -181,13 +198,16 @@ export class SqliteHistory implements HistoryStore {
       this.newest = event.position
       touched.add(topic)
     }
-    for (const topic of touched) if (topic.count > this.options.perTopic + this.trimSlack) this.trim(topic)
+    // A topic this batch dropped (past maxTopics) is gone, rows and all; its id may already be the
+    // id of the topic that replaced it, whose rows a trim by that id would delete.
+    for (const topic of touched) if (this.topics.get(topic.name) === topic && topic.count > this.options.perTopic + this.trimSlack) this.trim(topic)
   }
 
   /** Deletes a topic's oldest events down to `perTopic` (one indexed range delete). */
   private trim(topic: TopicState): void {
     const cutoff = this.sql.nthOldest.get(topic.id, topic.count - this.options.perTopic - 1) as { ms: number; seq: number } | null
     if (!cutoff) return
+    this.removing(topic, { ms: cutoff.ms, seq: cutoff.seq })
     const deleted = this.sql.deleteTopicThrough.run(topic.id, cutoff.ms, cutoff.seq).changes
     topic.count -= deleted
     this.events -= deleted
@@ -200,6 +220,7 @@ export class SqliteHistory implements HistoryStore {
     const oldest = this.topics.values().next().value
     if (!oldest) return
     const last = (this.sql.newestOfTopic.get(oldest.id) as { ms: number; seq: number } | null) ?? oldest.evictedThrough
+    this.removing(oldest, { ms: last.ms, seq: last.seq })
     this.sql.deleteTopicEvents.run(oldest.id)
     this.sql.deleteTopic.run(oldest.id)
     this.topics.delete(oldest.name)
@@ -214,6 +235,8 @@ export class SqliteHistory implements HistoryStore {
 
   /** (Re)builds the in-memory index from the database: at open, and after a failed transaction. */
   private load(): void {
+    // Paused resumes hold topic objects this replaces, and may have missed a rollback: they give up.
+    for (const watch of this.replays) watch.lost = true
     this.topics.clear()
     this.names.clear()
     const meta = this.sql.meta.get() as { createdMs: number; createdSeq: number; droppedMs: number; droppedSeq: number }
@@ -243,15 +266,45 @@ export class SqliteHistory implements HistoryStore {
     this.newest = newest
   }
 
+  /** Tells paused resumes that `topic`'s rows through `through` are about to be deleted (before they are: they may look). */
+  private removing(topic: TopicState, through: EventId): void {
+    if (this.replays.size === 0 || compareIds(through, topic.evictedThrough) <= 0) return
+    const hasEventIn = (lo: EventId, hi: EventId) => this.sql.anyBetween.get(topic.id, lo.ms, lo.seq, hi.ms, hi.seq) !== null
+    for (const watch of this.replays) watch.removed(topic, topic.name, topic.evictedThrough, through, hasEventIn)
+  }
+
+  /**
+   * One resume, in slices; yields between them. First the wanted topics (tested in slices, or
+   * looked up by name), then their rows (`readRows`: a scan in id order or windows over the
+   * topic index, whichever the counts say is cheaper).
+   */
+  private *replay(watch: ReplayWatch, accepts: (topic: string) => boolean, limit: number, named: readonly string[] | undefined): Generator<void, ReplayResult, void> {
+    const { after } = watch
+    const incomplete = (events: HubEvent[]): ReplayResult => ({ events, complete: false })
+    const candidates = named ? [...new Set(named)].flatMap((name) => this.topics.get(name) ?? []) : [...this.topics.values()]
+    const wanted = new Map<number, string>()
+    let rows = 0
+    let examined = 0
+    for (const topic of candidates) {
+      if (++examined % this.page === 0) {
+        yield
+        if (watch.lost || this.closed) return incomplete([])
+      }
+      if (!named && !accepts(topic.name)) continue
+      if (compareIds(watch.markAtStart(topic, topic.evictedThrough), after) > 0) return incomplete([])
+      if (topic.count > 0) {
+        wanted.set(topic.id, topic.name)
+        rows += topic.count
+      }
+    }
+    if (wanted.size === 0) return { events: [], complete: true }
+    const closed = () => this.closed
+    return yield* readRows(this.reads, { watch, wanted, wantedRows: rows, totalRows: this.events, limit, page: this.page, plan: this.options.replayPlan, closed })
+  }
+
   private topicById(id: number): TopicState | undefined {
     const name = this.names.get(id)
     return name === undefined ? undefined : this.topics.get(name)
-  }
-
-  private toEvent(row: EventRow): HubEvent {
-    const position = { ms: row.ms, seq: row.seq }
-    const event: HubEvent = { id: formatEventId(position), position, topic: this.names.get(row.topic) ?? '', data: row.data, json: row.json === 1, time: row.time }
-    return row.event === null ? event : { ...event, event: row.event }
   }
 }
 
@@ -276,8 +329,6 @@ function prepare(db: Database) {
     deleteTopicEvents: q<never, [number]>('DELETE FROM events WHERE topic = ?'),
     oldest: q<OldestRow, [number]>('SELECT rowid, ms, seq, topic, time FROM events ORDER BY rowid LIMIT ?'),
     deleteThroughRowid: q<never, [number]>('DELETE FROM events WHERE rowid <= ?'),
-    since: q<EventRow, [string, number, number, number]>(
-      'SELECT ms, seq, topic, event, data, json, time FROM events WHERE topic IN (SELECT value FROM json_each(?)) AND (ms, seq) > (?, ?) ORDER BY ms, seq LIMIT ?',
-    ),
+    anyBetween: q<{ found: number }, [number, number, number, number, number]>('SELECT 1 AS found FROM events WHERE topic = ? AND (ms, seq) > (?, ?) AND (ms, seq) <= (?, ?) LIMIT 1'),
   }
 }

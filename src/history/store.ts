@@ -7,7 +7,10 @@ export interface ReplayResult {
   readonly events: HubEvent[]
   /**
    * False when the store cannot prove `events` is everything the client missed: the position is
-   * older than what is retained, or more than `limit` events match. The client then gets `reset`.
+   * older than what is retained, more than `limit` events match, or one it had still to return
+   * was removed while it was answering. The client then gets `reset`, and `events` is then only
+   * an id-ordered beginning of what matched (the oldest `limit` when that was the reason), possibly
+   * empty.
    */
   readonly complete: boolean
 }
@@ -19,8 +22,15 @@ export interface ReplayResult {
 export interface HistoryStore {
   /** Appends events (already in id order). Called once per delivered batch. */
   append(events: readonly HubEvent[]): void | Promise<void>
-  /** Events after `after` on topics `accepts` says yes to, oldest first. */
-  since(after: EventId, accepts: (topic: string) => boolean, limit: number): ReplayResult | Promise<ReplayResult>
+  /**
+   * Events after `after` on topics `accepts` says yes to, oldest first, up to the store's newest id
+   * when called (events appended while a promise is pending are the caller's to get live; the hub
+   * listens before it asks). `topics`, when given, lists exactly the topics `accepts` takes (the
+   * subscription named no pattern): a store may look them up instead of testing every topic.
+   * A store that answers with a promise must not hold up the event loop for long in between: a
+   * resume's cost grows with what it replays, not with everything retained.
+   */
+  since(after: EventId, accepts: (topic: string) => boolean, limit: number, topics?: readonly string[]): ReplayResult | Promise<ReplayResult>
   /** The newest id the store holds (a restarted hub continues after it); ZERO_ID when empty. */
   head(): EventId
   /** Counts for /metrics and tests. */

@@ -222,7 +222,9 @@ export class Hub {
     this.registry.add(listener, selectors)
     try {
       const accepts = (topic: string) => selectors.some((selector) => selector.matches(topic))
-      const found = compareIds(after, head) > 0 ? { events: [], complete: false } : await this.options.history.since(after, accepts, this.options.maxReplay)
+      // Without a pattern the selectors are the topics: the store looks them up instead of testing all it holds.
+      const named = selectors.some((selector) => selector.isPattern) ? undefined : selectors.map((selector) => selector.source)
+      const found = compareIds(after, head) > 0 ? { events: [], complete: false } : await this.options.history.since(after, accepts, this.options.maxReplay, named)
       this.registry.remove(listener)
       const missed = found.complete ? found.events : []
       const last = missed.at(-1)?.position ?? (found.complete ? after : head)

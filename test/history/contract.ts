@@ -13,6 +13,8 @@ export interface StoreOptions {
   startedAt: EventId
   ttlMs?: number
   now?: () => number
+  replayPage?: number
+  replayPause?: () => Promise<void>
 }
 
 /** A store plus the TTL step the contract drives by hand (both implementations have one). */
@@ -112,6 +114,14 @@ export function historyContract(name: string, make: (options: StoreOptions) => T
       expect(ids((await history.since(at(2), all, 100)).events)).toEqual(['3-0', '4-0'])
     })
 
+    test('a topic dropped by the same batch that filled it takes nothing of the topic that replaced it', async () => {
+      const history = open({ perTopic: 1, maxTopics: 1 })
+      history.append([event('x', 1)])
+      history.append([event('x', 2), event('d', 3)])
+      expect(history.stats()).toEqual({ topics: 1, events: 1 })
+      expect(await history.since(at(2), all, 100)).toEqual({ events: [event('d', 3)], complete: true })
+    })
+
     test('more matches than the limit: the oldest `limit`, marked incomplete', async () => {
       const history = open()
       history.append([event('a', 1), event('a', 2), event('a', 3)])
@@ -157,6 +167,107 @@ export function historyContract(name: string, make: (options: StoreOptions) => T
       history.append([event('a', 1)])
       expect(history.expire()).toBe(false)
       expect(history.stats().events).toBe(1)
+    })
+
+    test('a large resume lets the event loop run before it answers, and answers in full', async () => {
+      const history = open({ perTopic: 5000, maxTopics: 100 })
+      const events = Array.from({ length: 20_000 }, (_, i) => event(`t${i % 20}`, 1 + i))
+      for (let i = 0; i < events.length; i += 1000) history.append(events.slice(i, i + 1000))
+      let turned = false
+      setImmediate(() => {
+        turned = true
+      })
+      const pending = history.since(ZERO_ID, (topic) => topic !== 't3', 20_000)
+      expect(turned).toBe(false)
+      const found = await pending
+      // The immediate queued before the call ran while the resume was in progress.
+      expect(turned).toBe(true)
+      expect(found.complete).toBe(true)
+      expect(ids(found.events)).toEqual(ids(events.filter((e) => e.topic !== 't3')))
+    })
+
+    test('resumes in progress at once each get exactly their own answer', async () => {
+      const history = open({ perTopic: 1000, maxTopics: 100 })
+      const events = Array.from({ length: 6000 }, (_, i) => event(`t${i % 6}`, 1 + i))
+      history.append(events)
+      const asks = [0, 1, 2, 3].map((n) => ({ after: at(1 + n * 1000), accepts: (topic: string) => topic !== `t${n}` }))
+      const answers = await Promise.all(asks.map(({ after, accepts }) => history.since(after, accepts, 10_000)))
+      answers.forEach((found, n) => {
+        const ask = asks[n] as (typeof asks)[number]
+        expect(found.complete).toBe(true)
+        expect(ids(found.events)).toEqual(ids(events.filter((e) => e.position.ms > ask.after.ms && ask.accepts(e.topic))))
+      })
+    })
+
+    test('a resume returns events up to the newest id at the call; what is appended while it runs is left to the live path', async () => {
+      let next = 100
+      const history = open({
+        perTopic: 100,
+        replayPage: 1,
+        replayPause: async () => history.append([event('a', next++), event('new', next++)]),
+      })
+      const before = [event('a', 1), event('b', 2), event('a', 3), event('b', 4)]
+      history.append(before)
+      const found = await history.since(ZERO_ID, all, 100)
+      expect(next).toBeGreaterThan(100) // it did pause
+      expect(found).toEqual({ events: before, complete: true })
+    })
+
+    test('an event the resume still had to return, evicted while it paused: incomplete', async () => {
+      let paused = 0
+      const history = open({
+        perTopic: 3,
+        replayPage: 1,
+        replayPause: async () => {
+          if (paused++ === 0) history.append([event('a', 10), event('a', 11), event('a', 12)])
+        },
+      })
+      history.append([event('a', 1), event('b', 2), event('a', 3)])
+      const found = await history.since(ZERO_ID, all, 100)
+      expect(found.complete).toBe(false)
+      // What it did return is where it stopped: the oldest, in order, never past a gap.
+      expect(ids(found.events)).toEqual(ids([event('a', 1), event('b', 2), event('a', 3)]).slice(0, found.events.length))
+    })
+
+    test('evictions while a resume pauses that lose nothing it needed leave it complete', async () => {
+      let paused = 0
+      const history = open({
+        perTopic: 2,
+        replayPage: 1,
+        replayPause: async () => {
+          // b held only events the client had (1, 2): these push them out, and 6 after them,
+          // all while b was not yet examined. a's 4 and 5 are untouched.
+          if (paused++ === 0) history.append([event('b', 6), event('b', 7), event('b', 8)])
+        },
+      })
+      history.append([event('b', 1), event('b', 2), event('a', 3), event('a', 4), event('a', 5)])
+      const found = await history.since(at(3), all, 100)
+      expect(paused).toBeGreaterThan(0)
+      expect(found).toEqual({ events: [event('a', 4), event('a', 5)], complete: true })
+    })
+
+    test('the TTL dropping an event a paused resume still needed makes it incomplete; dropping older ones does not', async () => {
+      let now = 0
+      let cutoffDuringPause = 0
+      const history = open({
+        perTopic: 100,
+        ttlMs: 10,
+        now: () => now,
+        replayPage: 1,
+        replayPause: async () => {
+          now = cutoffDuringPause + 10
+          while (history.expire()) {}
+        },
+      })
+      history.append([event('a', 1, 0, { time: 1 }), event('a', 2, 0, { time: 2 }), event('b', 3, 0, { time: 3 }), event('a', 4, 0, { time: 4 })])
+      // Expiring 1 and 2 (time < 3) while resuming after 2 loses nothing.
+      cutoffDuringPause = 3
+      expect(await history.since(at(2), all, 100)).toEqual({ events: [event('b', 3, 0, { time: 3 }), event('a', 4, 0, { time: 4 })], complete: true })
+      // Expiring 3 (time < 4) at the first pause, before anything was returned: b@3 is lost.
+      cutoffDuringPause = 4
+      const found = await history.since(at(2), all, 100)
+      expect(found.complete).toBe(false)
+      expect(ids(found.events)).not.toContain('4-0')
     })
 
     test('a topic emptied by the TTL, then dropped past maxTopics, still raises the floor', async () => {

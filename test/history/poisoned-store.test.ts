@@ -151,7 +151,7 @@ describe('SqliteHistory repairs ids at open', () => {
     ['past the safe integers', [[9_223_372_036_854_775_807n, 0]]],
     ['far in the future', [[NOW + 86_400_000, 0], [NOW + 86_400_000, 1]]],
     ['the old unparseable sequence', [[999_999_999_999_999, 1_000_000_000_000_000]]],
-  ])('a tail of rows edited to %s gets fresh ids after the sound ones', (_, rows) => {
+  ])('a tail of rows edited to %s gets fresh ids after the sound ones', async (_, rows) => {
     const path = tempPath()
     withRows(path, rows)
     const store = new SqliteHistory({ path, ...options(NOW) })
@@ -160,9 +160,9 @@ describe('SqliteHistory repairs ids at open', () => {
       const head = store.head()
       expect(formatEventId(head)).toBe(store.repaired?.head as string)
       expect(head.ms).toBeLessThanOrEqual(NOW + 60_000)
-      const { events, complete } = store.since({ ms: NOW - 1000, seq: 0 }, all, 100)
+      const { events, complete } = await store.since({ ms: NOW - 1000, seq: 0 }, all, 100)
       expect(complete).toBe(true)
-      expect(events.map((e) => e.data)).toEqual(['sound', 'sound too', ...rows.map((_, i) => `edited ${i}`)])
+      expect(events.map((e: { data: string }) => e.data)).toEqual(['sound', 'sound too', ...rows.map((_, i) => `edited ${i}`)])
       for (const event of events) expect(formatEventId(parseEventId(event.id))).toBe(event.id)
       expect(compareIds(events.at(-1)?.position as EventId, head)).toBe(0)
       // A hub on it continues after the head with parseable ids.
@@ -188,7 +188,7 @@ describe('SqliteHistory repairs ids at open', () => {
     }
   })
 
-  test('a poisoned retention mark is raised, so a resume across it on that topic gets reset, not a gap', () => {
+  test('a poisoned retention mark is raised, so a resume across it on that topic gets reset, not a gap', async () => {
     const path = tempPath()
     const first = new SqliteHistory({ path, ...options(NOW) })
     first.append([stored('m/a', NOW - 500, 0, 'a'), stored('m/b', NOW - 400, 0, 'b')])
@@ -203,14 +203,14 @@ describe('SqliteHistory repairs ids at open', () => {
       const head = store.head()
       expect(compareIds(head, { ms: NOW - 400, seq: 0 })).toBeGreaterThan(0)
       expect(head.ms).toBeLessThanOrEqual(NOW + 60_000)
-      expect(store.since({ ms: NOW - 400, seq: 0 }, (topic) => topic === 'm/a', 100).complete).toBe(false)
-      expect(store.since({ ms: NOW - 500, seq: 0 }, (topic) => topic === 'm/b', 100)).toMatchObject({ complete: true, events: [{ data: 'b' }] })
+      expect((await store.since({ ms: NOW - 400, seq: 0 }, (topic) => topic === 'm/a', 100)).complete).toBe(false)
+      expect(await store.since({ ms: NOW - 500, seq: 0 }, (topic) => topic === 'm/b', 100)).toMatchObject({ complete: true, events: [{ data: 'b' }] })
     } finally {
       store.close()
     }
   })
 
-  test('a poisoned floor (dropped topic) is raised too', () => {
+  test('a poisoned floor (dropped topic) is raised too', async () => {
     const path = tempPath()
     const first = new SqliteHistory({ path, ...options(NOW) })
     first.append([stored('f/a', NOW - 500, 0, 'a')])
@@ -222,7 +222,7 @@ describe('SqliteHistory repairs ids at open', () => {
     try {
       expect(store.repaired).toMatchObject({ events: 0, marks: 1 })
       expectParseable(formatEventId(store.head()))
-      expect(store.since({ ms: NOW - 500, seq: 0 }, all, 100).complete).toBe(false)
+      expect((await store.since({ ms: NOW - 500, seq: 0 }, all, 100)).complete).toBe(false)
     } finally {
       store.close()
     }
