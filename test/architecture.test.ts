@@ -9,7 +9,7 @@ test('src/hub imports nothing from the web framework, the server or storage', as
     const source = await Bun.file(file).text()
     for (const match of source.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
       const target = match[1] as string
-      if (/^(elysia|@elysiajs|bun|bun:sqlite)$|^\.\.\/(transports|api|streams)/.test(target)) offenders.push(`${file} → ${target}`)
+      if (/^(elysia|@elysiajs|bun|bun:sqlite)$|^\.\.\/(transports|api|demos)/.test(target)) offenders.push(`${file} → ${target}`)
     }
   }
   expect(offenders).toEqual([])

@@ -59,23 +59,36 @@ function unrouted(request: Request, set: { status?: number | string; headers: Re
   return errorBody('method_not_allowed', `${request.method} is not allowed on ${shown}: use ${allow.join(' or ')} (the API is documented at /swagger)`)
 }
 
+/** What an error hook receives from Elysia, as far as `errorResponse` reads it. */
+export interface ErrorContext {
+  code: unknown
+  error: unknown
+  request: Request
+  set: { status?: number | string; headers: Record<string, string | number> }
+}
+
 /**
- * Turns every thrown error into the JSON error body with the right status. Global scope. `methods`
- * (the app's route table) turns a wrong method on a known path into `405` rather than `404`.
+ * The JSON error body (and status) for anything thrown while handling a request: hub errors by
+ * their code, Elysia's validation and parse errors as 400, anything else as a logged 500. `methods`
+ * (an app's route table) turns a request no route matched into `405` when the path exists for
+ * other methods; without it such a request is not handled here (undefined: the app's own 404).
  */
-export const errorHandler = (log: Logger, methods?: RouteMethods) =>
-  new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
+export function errorResponse({ code, error, set, request }: ErrorContext, log: Logger, methods?: RouteMethods) {
   // Errors thrown while parsing a body reach us wrapped in Elysia's ParseError.
   const hubError = error instanceof HubError ? error : (error as { cause?: unknown }).cause
   if (hubError instanceof HubError) {
     set.status = STATUS_BY_CODE[hubError.code]
+    if (hubError.code === 'shutting_down') {
+      set.headers['retry-after'] = '5'
+      set.headers.connection = 'close'
+    }
     // A client's mistake, not the server's: visible with --log-level debug.
     log.debug('request refused', { method: request.method, path: new URL(request.url).pathname, status: set.status, code: hubError.code })
     return errorBody(hubError.code, hubError.message)
   }
   switch (code) {
     case 'NOT_FOUND':
-      return unrouted(request, set, methods)
+      return methods ? unrouted(request, set, methods) : undefined
     case 'VALIDATION':
       set.status = 400
       return errorBody('invalid_request', validationSummary(error))
@@ -87,4 +100,11 @@ export const errorHandler = (log: Logger, methods?: RouteMethods) =>
       set.status = 500
       return errorBody('internal_error', 'the server failed to handle the request; it has been logged')
   }
-})
+}
+
+/**
+ * The standalone server's error hook, for every route of the app (global scope): the JSON error
+ * body with the right status, and `405` / JSON `404` for requests no route matched. The `herald()`
+ * plugin does not install it: it answers errors of its own routes only (see plugin.ts).
+ */
+export const errorHandler = (log: Logger, methods?: RouteMethods) => new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, (context) => errorResponse(context, log, methods))

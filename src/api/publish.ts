@@ -4,6 +4,7 @@ import { PUBLISH_FIELDS, type PublishInput } from '../hub/event'
 import { refuseUnknownFields } from '../hub/fields'
 import type { Hub } from '../hub/hub'
 import { readPublishBody } from './body'
+import type { Lifecycle } from './lifecycle'
 
 const Data = t.Any({
   description: 'The payload: a string (sent as is) or any JSON value (sent as JSON text). Required.',
@@ -75,8 +76,12 @@ function expand(item: Record<string, unknown>, what: string): PublishInput[] {
  * validated by the hub alone, so HTTP and WebSocket publishers get the same error codes; the TypeBox
  * schemas below only document the bodies in OpenAPI. A batch is all-or-nothing.
  */
-export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
-  const parse = ({ request }: { request: Request }) => readPublishBody(request, options.maxMessageBytes)
+export function publishApi(hub: Hub, options: { maxMessageBytes: number }, lifecycle: Lifecycle) {
+  // Counted from the first byte read, so a shutdown waits for a publish whose body is still arriving.
+  const parse = ({ request }: { request: Request }) => {
+    lifecycle.enter(request)
+    return readPublishBody(request, options.maxMessageBytes)
+  }
   return new Elysia({ name: 'herald-publish' })
     .post(
       '/topics/*',

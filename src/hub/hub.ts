@@ -301,8 +301,12 @@ export class Hub {
     if (this.closed) return
     this.closed = true
     for (const subscription of [...this.subscriptions]) subscription.end('closed')
-    await this.options.broker.close()
-    await this.options.history.close()
+    // Synchronous stores close before this returns its promise: an app's onStop hooks are not
+    // awaited (Elysia 1.4.30), and a restarted server must be able to open the same file at once.
+    const broker = this.options.broker.close()
+    if (broker) await broker
+    const history = this.options.history.close()
+    if (history) await history
   }
 
   private deliver(events: readonly HubEvent[]): void {

@@ -64,11 +64,19 @@ export function sharedBatchEncoder(): BatchEncoder {
   }
 }
 
+/** The shared keep-alive timer of a hub's SSE streams. */
+export interface KeepAliveTimer {
+  /** Starts the timer if it is not running (streams call it as they start). */
+  ensure(): void
+  stop(): void
+  running(): boolean
+}
+
 /**
  * Runs `tick` on every live subscription at the keep-alive interval, while there are any. One
  * timer for all streams; it stops itself when the last stream ends.
  */
-function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop(): void; running(): boolean } {
+export function keepAliveTimer(hub: Hub, intervalMs: number): KeepAliveTimer {
   let timer: ReturnType<typeof setInterval> | undefined
   const stop = () => {
     if (timer) clearInterval(timer)
@@ -88,13 +96,17 @@ function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop():
   }
 }
 
+/** What the SSE route needs: the hub, stream timings, the shared keep-alive timer and batch encoder. */
+export interface SseContext {
+  hub: Hub
+  settings: SseOptions
+  keepAlive: KeepAliveTimer
+  encode: BatchEncoder
+}
+
 /** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
-export function sseTransport(hub: Hub, options: SseOptions) {
-  const keepAlive = keepAliveTimer(hub, options.keepAliveMs)
-  hub.report('gauges', 'sseKeepAliveTimers', () => (keepAlive.running() ? 1 : 0))
-  const encode = sharedBatchEncoder()
+export function sseTransport({ hub, settings: options, keepAlive, encode }: SseContext) {
   return new Elysia({ name: 'herald-sse' })
-    .onStop(() => keepAlive.stop())
     .get(
       '/events',
       // An async handler that returns the generator (rather than a generator that yield*s it):

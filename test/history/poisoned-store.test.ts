@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApp } from '../../src/app'
+import { createServer } from '../../src/server'
 import { MemoryBroker } from '../../src/broker/memory'
 import { MemoryHistory } from '../../src/history/memory'
 import { SqliteHistory, type SqliteHistoryOptions } from '../../src/history/sqlite'
@@ -122,7 +122,7 @@ test('the repair is logged as a warning naming what changed', async () => {
   writeOldPoisonedFile(path, Date.now() - 10_000)
   const lines: { message: string; fields?: Record<string, unknown> }[] = []
   const record = (message: string, fields?: Record<string, unknown>) => lines.push({ message, fields })
-  const { hub } = createApp({ store: `sqlite:${path}`, feedDb: ':memory:' }, { debug: () => {}, info: () => {}, warn: record, error: record })
+  const { hub } = createServer({ store: `sqlite:${path}`, feedDb: ':memory:' }, { debug: () => {}, info: () => {}, warn: record, error: record })
   try {
     expect(lines).toHaveLength(1)
     expect(lines[0]?.message).toContain('repaired event ids')

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { Delivery } from '../../src/hub/delivery'
 import type { HubEvent } from '../../src/hub/event'
-import { RoomHistory } from '../../src/streams/chat/history'
-import { NameClaims } from '../../src/streams/chat/names'
-import { CHAT_TEXT_MAX, chatText } from '../../src/streams/chat/topics'
+import { RoomHistory } from '../../src/demos/chat/history'
+import { NameClaims } from '../../src/demos/chat/names'
+import { CHAT_TEXT_MAX, chatText } from '../../src/demos/chat/topics'
 import { publish, startServer, type TestServer, waitFor, WsClient } from '../helpers'
 
 let sequence = 0

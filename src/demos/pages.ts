@@ -11,8 +11,8 @@ import heartbeatJs from '../../public/heartbeat.js' with { type: 'file' }
 import css from '../../public/herald.css' with { type: 'file' }
 import indexHtml from '../../public/index.html' with { type: 'file' }
 import indexJs from '../../public/index.js' with { type: 'file' }
-import { PAGE_HEADERS } from './csp'
-import { type StaticAsset, staticHandler } from './static'
+import { PAGE_HEADERS } from '../api/csp'
+import { type StaticAsset, staticHandler } from '../api/static'
 
 /**
  * `with { type: 'file' }` makes every import a path string. bun-types declares `*.html` imports as
@@ -29,7 +29,7 @@ const VENDOR_CACHE = 'public, max-age=86400'
  * Every page and browser file Herald serves, by URL. Each is imported `with { type: 'file' }`, so
  * `bun build --compile` embeds it: nothing is read from disk by path and nothing comes from a CDN.
  * Third-party code is installed from npm at pinned versions (package.json) and served from here.
- * The live feed page is not here: it is rendered per request (src/streams/feed).
+ * The live feed page is not here: it is rendered per request (src/demos/feed).
  */
 export const PAGES: Readonly<Record<string, StaticAsset>> = {
   '/': { path: html(indexHtml), type: HTML },
@@ -48,10 +48,15 @@ export const PAGES: Readonly<Record<string, StaticAsset>> = {
   '/vendor/idiomorph-ext.min.js': { path: idiomorph, type: JS, cacheControl: VENDOR_CACHE },
 }
 
-/** Serves PAGES (with ETags, gzip and 304s: see staticHandler); HTML gets PAGE_HEADERS. Hidden from the OpenAPI document. */
-export function pages() {
+/**
+ * Serves PAGES (with ETags, gzip and 304s: see staticHandler); HTML gets PAGE_HEADERS. Hidden from
+ * the OpenAPI document. `index: false` leaves `/` and `/index.html` to a `--static` folder.
+ */
+export function pages({ index = true }: { index?: boolean } = {}) {
   const app = new Elysia({ name: 'herald-pages' })
   for (const [url, asset] of Object.entries(PAGES)) {
+    // With --static, `/` and `/index.html` are the user's own front-end.
+    if (!index && (url === '/' || url === '/index.html')) continue
     const serve = staticHandler(asset)
     const isPage = asset.type === HTML
     app.get(

@@ -4,7 +4,7 @@ import { MemoryHistory } from '../../src/history/memory'
 import { Hub } from '../../src/hub/hub'
 import type { Subscription } from '../../src/hub/subscription'
 import { parseSelector } from '../../src/hub/topics'
-import { Presence, type Roster } from '../../src/streams/chat/presence'
+import { Presence, type Roster } from '../../src/demos/chat/presence'
 import { startServer, type TestServer, waitFor, WsClient } from '../helpers'
 
 function newHub(): Hub {

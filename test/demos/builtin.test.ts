@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { errorHandler } from '../../src/api/errors'
 import { silentLogger } from '../../src/log'
-import { type BuiltInStreamOptions, builtInStreams } from '../../src/streams/builtin'
-import { type StreamGauge, streamGauge } from '../../src/streams/sleep'
+import { type BuiltInStreamOptions, builtInStreams } from '../../src/demos/builtin'
+import { type StreamGauge, streamGauge } from '../../src/demos/sleep'
 import { SseClient, startServer, waitFor } from '../helpers'
 
 /** Just the built-in streams on port 0, with our own gauge and the given timings. */
