@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
-import { HeraldCors } from './api/cors'
 import { errorBody, errorResponse, STATUS_BY_CODE } from './api/errors'
 import { healthApi } from './api/health'
+import { HubError } from './hub/errors'
 import { HeraldApi } from './api/herald-api'
 import { publishApi } from './api/publish'
 import { frameSseGenerator } from './api/sse-routes'
@@ -63,7 +63,7 @@ export function herald(options: HeraldPluginOptions = {}) {
   const log = logger ?? silentLogger
   const runtime = new HeraldRuntime(hubSettings(rest), log)
   const api = new HeraldApi(runtime)
-  const cors = new HeraldCors(runtime.settings.corsOrigins)
+  const cors = runtime.cors
   const required = wsServerOptions(runtime.wsOptions)
 
   const routes = new Elysia({ name: 'herald', seed: prefix, prefix })
@@ -74,12 +74,12 @@ export function herald(options: HeraldPluginOptions = {}) {
     })
     .onTransform(({ request, set }) => cors.apply(request, set))
     // Publishes are refused (and counted) as their body starts being read: see publishApi's parse.
-    .onBeforeHandle(({ request }) => {
-      if (request.method !== 'POST') runtime.lifecycle.refuseIfDraining()
+    .onBeforeHandle((context) => {
+      if (runtime.draining && context.request.method !== 'POST') return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
     })
     .onAfterResponse(({ request }) => runtime.lifecycle.leave(request))
     .use(healthApi(api))
-    .use(publishApi(runtime.hub, runtime.settings, runtime.lifecycle))
+    .use(publishApi(runtime.hub, runtime.settings, runtime.guard))
     .use(sseTransport(runtime))
     .use(runtime.ws.plugin)
   for (const [path, served] of Object.entries(ROUTES)) {
@@ -99,7 +99,7 @@ export function herald(options: HeraldPluginOptions = {}) {
   const plugin = routes
     // An afterHandle hook, not mapResponse: a scoped mapResponse empties the host's 404 bodies
     // (Elysia 1.4.30). A generator returned here is streamed like one the handler returned.
-    .onAfterHandle({ as: 'scoped' }, ({ responseValue }) => frameSseGenerator(responseValue))
+    .onAfterHandle({ as: 'scoped' }, ({ responseValue, request, server }) => frameSseGenerator(responseValue, runtime.settings, request, server))
     .onStart((root) => {
       const app = root as unknown as AppWithConfig & object
       const other = MOUNTED.get(app)

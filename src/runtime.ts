@@ -1,4 +1,6 @@
+import { HeraldCors } from './api/cors'
 import { Lifecycle } from './api/lifecycle'
+import { RouteGuard } from './api/route-guard'
 import { MemoryBroker } from './broker/memory'
 import { MemoryHistory } from './history/memory'
 import { SqliteHistory } from './history/sqlite'
@@ -19,6 +21,10 @@ export class HeraldRuntime {
   readonly hub: Hub
   readonly ws: ReturnType<typeof wsTransport>
   readonly lifecycle = new Lifecycle()
+  /** CORS for Herald's routes (the `corsOrigins` setting). */
+  readonly cors: HeraldCors
+  /** How Herald's routes answer their own errors, whatever the host app's hooks do. */
+  readonly guard: RouteGuard
   readonly wsOptions: WsOptions
   /** One keep-alive timer for every SSE stream of this hub; runs only while streams are open. */
   readonly keepAlive: KeepAliveTimer
@@ -52,7 +58,9 @@ export class HeraldRuntime {
       messageRate: settings.wsMessageRate,
       maxConnectionTopics: settings.maxConnectionTopics,
     }
-    this.ws = wsTransport(this.hub, this.wsOptions, log)
+    this.cors = new HeraldCors(settings.corsOrigins)
+    this.guard = new RouteGuard(log, this.cors, this.lifecycle)
+    this.ws = wsTransport(this.hub, this.wsOptions, log, this.guard)
     this.keepAlive = keepAliveTimer(this.hub, settings.keepAliveMs)
     this.hub.report('gauges', 'sseKeepAliveTimers', () => (this.keepAlive.running() ? 1 : 0))
   }

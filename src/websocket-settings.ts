@@ -33,7 +33,8 @@ export function checkWebSocketSettings(actual: WebSocketSettings | undefined, re
  * options as to `herald()`.
  */
 export function heraldWebSocket(options: HeraldPluginOptions = {}): ReturnType<typeof wsServerOptions> {
-  const settings = hubSettings(options)
+  const { prefix: _prefix, logger: _logger, ...rest } = options
+  const settings = hubSettings(rest)
   const wsOptions: WsOptions = { maxMessageBytes: settings.maxMessageBytes, backpressureBytes: settings.wsBackpressureBytes }
   return wsServerOptions(wsOptions)
 }

@@ -30,6 +30,9 @@ export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
 }
 
 /** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
+export type ErrorBody = { error: { code: string; message: string } }
+
+/** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
 export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
   return { error: { code, message } }
 }

@@ -4,7 +4,7 @@ import { PUBLISH_FIELDS, type PublishInput } from '../hub/event'
 import { refuseUnknownFields } from '../hub/fields'
 import type { Hub } from '../hub/hub'
 import { readPublishBody } from './body'
-import type { Lifecycle } from './lifecycle'
+import type { RouteGuard } from './route-guard'
 
 const Data = t.Any({
   description: 'The payload: a string (sent as is) or any JSON value (sent as JSON text). Required.',
@@ -76,23 +76,20 @@ function expand(item: Record<string, unknown>, what: string): PublishInput[] {
  * validated by the hub alone, so HTTP and WebSocket publishers get the same error codes; the TypeBox
  * schemas below only document the bodies in OpenAPI. A batch is all-or-nothing.
  */
-export function publishApi(hub: Hub, options: { maxMessageBytes: number }, lifecycle: Lifecycle) {
-  // Counted from the first byte read, so a shutdown waits for a publish whose body is still arriving.
-  const parse = ({ request }: { request: Request }) => {
-    lifecycle.enter(request)
-    return readPublishBody(request, options.maxMessageBytes)
-  }
+export function publishApi(hub: Hub, options: { maxMessageBytes: number }, guard: RouteGuard) {
+  const parse = guard.parse((request) => readPublishBody(request, options.maxMessageBytes))
   return new Elysia({ name: 'herald-publish' })
     .post(
       '/topics/*',
-      async ({ params, body }) => {
-        const raw = params['*']
-        const topic = raw.includes('%') ? decodePath(raw) : raw
-        const fields = asObject(body, 'the body must be a JSON object such as {"data": "Hello!"}')
-        checkTopicBody(fields)
-        const [event] = await hub.publish([{ ...fields, topic } as PublishInput])
-        return { id: event!.id, topic: event!.topic }
-      },
+      (context) =>
+        guard.run(context, async () => {
+          const raw = context.params['*']
+          const topic = raw.includes('%') ? decodePath(raw) : raw
+          const fields = asObject(context.body, 'the body must be a JSON object such as {"data": "Hello!"}')
+          checkTopicBody(fields)
+          const [event] = await hub.publish([{ ...fields, topic } as PublishInput])
+          return { id: event!.id, topic: event!.topic }
+        }),
       {
         parse,
         response: { 200: Published, ...errorResponses },
@@ -102,16 +99,18 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }, lifec
     )
     .post(
       '/publish',
-      async ({ body }) => {
-        const items = Array.isArray(body) ? body : [body]
-        if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
-        const inputs = items.flatMap((item, index) => {
-          const what = Array.isArray(body) ? `item ${index}` : 'the body'
-          return expand(asObject(item, `${what}: each event must be an object such as {"topic": "news", "data": "Hello!"}`), what)
-        })
-        const events = await hub.publish(inputs)
-        return { events: events.map(({ id, topic }) => ({ id, topic })) }
-      },
+      (context) =>
+        guard.run(context, async () => {
+          const body = context.body
+          const items = Array.isArray(body) ? body : [body]
+          if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
+          const inputs = items.flatMap((item, index) => {
+            const what = Array.isArray(body) ? `item ${index}` : 'the body'
+            return expand(asObject(item, `${what}: each event must be an object such as {"topic": "news", "data": "Hello!"}`), what)
+          })
+          const events = await hub.publish(inputs)
+          return { events: events.map(({ id, topic }) => ({ id, topic })) }
+        }),
       {
         parse,
         response: { 200: t.Object({ events: t.Array(Published) }), ...errorResponses },

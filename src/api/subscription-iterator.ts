@@ -3,6 +3,7 @@ import type { Hub } from '../hub/hub'
 import type { EndReason, Subscription } from '../hub/subscription'
 import type { Selector } from '../hub/topics'
 import { type HeraldItem, HeraldReset, heraldEventOf } from './sse-items'
+import { noteSubscription } from './sse-routes'
 
 /**
  * `herald.subscribe()`: the hub's events on some topics as an async iterator, for code in a host
@@ -27,7 +28,9 @@ export class HeraldSubscription implements AsyncIterableIterator<HeraldItem> {
     private readonly selectors: readonly Selector[],
     private readonly lastEventId: string | undefined,
     private readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    noteSubscription(this)
+  }
 
   /** Why it ended: `aborted` (signal or return()), `overflow` (read too slowly), `closed` (shutdown); undefined while it runs. */
   get endReason(): EndReason | undefined {

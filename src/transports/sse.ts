@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import type { RouteGuard } from '../api/route-guard'
 import type { Hub } from '../hub/hub'
 import type { Delivery } from '../hub/delivery'
 import type { Subscription } from '../hub/subscription'
@@ -102,28 +103,31 @@ export interface SseContext {
   settings: SseOptions
   keepAlive: KeepAliveTimer
   encode: BatchEncoder
+  guard: RouteGuard
 }
 
 /** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
-export function sseTransport({ hub, settings: options, keepAlive, encode }: SseContext) {
+export function sseTransport({ hub, settings: options, keepAlive, encode, guard }: SseContext) {
   return new Elysia({ name: 'herald-sse' })
     .get(
       '/events',
       // An async handler that returns the generator (rather than a generator that yield*s it):
       // errors before the stream starts still become JSON error responses, and each chunk passes
       // through one generator instead of two.
-      async ({ request, server, set }) => {
-        const url = new URL(request.url)
-        const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
-        // EventSource cannot set headers on its first connect, hence the query fallback.
-        const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
-        const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal })
-        // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
-        server?.timeout(request, 0)
-        Object.assign(set.headers, SSE_HEADERS)
-        keepAlive.ensure()
-        return topicStream(subscription, options, encode, lastEventId)
-      },
+      (context) =>
+        guard.run(context, async () => {
+          const { request, server, set } = context
+          const url = new URL(request.url)
+          const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
+          // EventSource cannot set headers on its first connect, hence the query fallback.
+          const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
+          const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal })
+          // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
+          server?.timeout(request, 0)
+          Object.assign(set.headers, SSE_HEADERS)
+          keepAlive.ensure()
+          return topicStream(subscription, options, encode, lastEventId)
+        }),
       {
         // Query and header are validated by the hub (same error codes as WebSocket); this documents them.
         detail: {

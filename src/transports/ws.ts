@@ -5,6 +5,7 @@ import type { HubEvent, WsServerType } from '../hub/event'
 import type { Hub } from '../hub/hub'
 import type { Logger } from '../log'
 import { errorBody } from '../api/errors'
+import type { RouteGuard } from '../api/route-guard'
 import { wsEventFrame, wsMessage } from './frames'
 import { Connection } from './ws-connection'
 import { clientMessageType } from './ws-messages'
@@ -88,7 +89,7 @@ export function wsServerOptions(options: WsOptions) {
  * `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server → client: `event`,
  * `subscribed`, `unsubscribed`, `published`, `reset`, `error`, `pong`.
  */
-export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
+export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: RouteGuard) {
   const connections = new Set<Connection>()
   let removeFanout: (() => void) | undefined
   /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
@@ -210,21 +211,23 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
     })
     .get(
       '/ws',
-      ({ request, server, set }) => {
-        // Checked before the upgrade, so a bad ?topic= gets an HTTP error a browser can show.
-        const url = new URL(request.url)
-        const topics = url.searchParams.getAll('topic')
-        if (topics.length > 0) hub.parseSelectors(topics)
-        const lastEventId = url.searchParams.get('lastEventId') ?? undefined
-        hub.parseLastEventId(lastEventId)
-        // 503 before the upgrade; the connection is counted from open to close.
-        hub.checkCapacity()
-        const data: SocketData = Object.assign(Object.create(callbacks), { topics, lastEventId, connection: undefined })
-        if (server?.upgrade(request, { data })) return
-        set.status = 426
-        set.headers.upgrade = 'websocket'
-        return errorBody('upgrade_required', 'GET /ws is a WebSocket endpoint: connect with a WebSocket client')
-      },
+      (context) =>
+        guard.run(context, () => {
+          const { request, server, set } = context
+          // Checked before the upgrade, so a bad ?topic= gets an HTTP error a browser can show.
+          const url = new URL(request.url)
+          const topics = url.searchParams.getAll('topic')
+          if (topics.length > 0) hub.parseSelectors(topics)
+          const lastEventId = url.searchParams.get('lastEventId') ?? undefined
+          hub.parseLastEventId(lastEventId)
+          // 503 before the upgrade; the connection is counted from open to close.
+          hub.checkCapacity()
+          const data: SocketData = Object.assign(Object.create(callbacks), { topics, lastEventId, connection: undefined })
+          if (server?.upgrade(request, { data })) return
+          set.status = 426
+          set.headers.upgrade = 'websocket'
+          return errorBody('upgrade_required', 'GET /ws is a WebSocket endpoint: connect with a WebSocket client')
+        }),
       {
         detail: {
           tags: ['Subscribe'],
