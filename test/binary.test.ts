@@ -3,7 +3,7 @@
  * it as a user would. Nothing may be read from the source tree at run time.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $, type Subprocess } from 'bun'
@@ -173,3 +173,17 @@ test('SIGTERM with clients connected: SSE streams end with a retry hint, WebSock
   expect(ws.closeCode).toBe(1001)
   expect(server.logs.some((line) => line.includes('"stopped"'))).toBe(true)
 }, 20_000)
+
+test('--static serves a folder of the user beside the hub, from the binary', async () => {
+  const site = mkdtempSync(join(tmpdir(), 'herald-site-'))
+  writeFileSync(join(site, 'index.html'), '<!doctype html><title>my front-end</title>')
+  const server = await start(['--static', site])
+  try {
+    expect(await (await fetch(`${server.base}/`)).text()).toContain('my front-end')
+    expect((await fetch(`${server.base}/chat.html`)).status).toBe(200)
+    expect((await fetch(`${server.base}/healthz`)).status).toBe(200)
+  } finally {
+    server.child.kill('SIGKILL')
+    rmSync(site, { recursive: true, force: true })
+  }
+})

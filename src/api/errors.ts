@@ -51,7 +51,8 @@ function validationSummary(error: unknown): string {
 function unrouted(request: Request, set: { status?: number | string; headers: Record<string, string | number> }, methods: RouteMethods | undefined) {
   const path = new URL(request.url).pathname
   const allow = methods?.allowed(path) ?? []
-  if (allow.length === 0) {
+  // No route at all, or one for this very method that found nothing (a file a --static folder lacks).
+  if (allow.length === 0 || allow.includes(request.method)) {
     set.status = 404
     return errorBody('not_found', 'no such route; the API is documented at /swagger')
   }
