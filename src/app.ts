@@ -34,13 +34,12 @@ export function createApp(overrides: Partial<HeraldOptions> = {}, log: Logger = 
   }
   const hub = new Hub({
     history,
-    broker: new MemoryBroker(),
+    broker: new MemoryBroker(history, { maxIdSkewMs: options.maxIdSkewMs }),
     maxDataBytes: options.maxMessageBytes,
     queueLimit: options.queueSize,
     maxReplay: Math.max(options.historySize, 10_000),
     maxSelectors: options.maxSubscriptionTopics,
     maxConnections: options.maxConnections,
-    maxIdSkewMs: options.maxIdSkewMs,
     maxTotalSelectors: options.maxServerTopics,
   })
   const lifecycle = new Lifecycle()

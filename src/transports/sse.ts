@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { Hub } from '../hub/hub'
+import { allowAll, type PrincipalOf } from '../hub/principal'
 import type { Delivery } from '../hub/delivery'
 import type { Subscription } from '../hub/subscription'
 import { concatFrames, SSE_KEEP_ALIVE, sseClosing, sseFrame, sseReset, sseRetry } from './frames'
@@ -9,6 +10,8 @@ export interface SseOptions {
   keepAliveMs: number
   /** The `retry:` hint, in milliseconds. */
   retryMs: number
+  /** The principal of a request (default: allow-all); the hub checks it and filters what the stream gets. */
+  principal?: PrincipalOf
 }
 
 /** Headers every SSE response carries; `x-accel-buffering: no` stops nginx from buffering the stream. */
@@ -93,6 +96,7 @@ export function sseTransport(hub: Hub, options: SseOptions) {
   const keepAlive = keepAliveTimer(hub, options.keepAliveMs)
   hub.report('gauges', 'sseKeepAliveTimers', () => (keepAlive.running() ? 1 : 0))
   const encode = sharedBatchEncoder()
+  const principalOf = options.principal ?? allowAll
   return new Elysia({ name: 'herald-sse' })
     .onStop(() => keepAlive.stop())
     .get(
@@ -105,7 +109,7 @@ export function sseTransport(hub: Hub, options: SseOptions) {
         const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
         // EventSource cannot set headers on its first connect, hence the query fallback.
         const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
-        const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal })
+        const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal, principal: await principalOf(request) })
         // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
         server?.timeout(request, 0)
         Object.assign(set.headers, SSE_HEADERS)
