@@ -100,6 +100,8 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
   /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
   let closedSlow = 0
   hub.report('slowConsumers', 'ws', () => closedSlow)
+  // Topics the native fan-out holds for live sockets: back to 0 when they are all gone (leak tests).
+  hub.report('gauges', 'wsNativeTopics', () => native.topics)
   const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096, messageRate: options.messageRate ?? 0, maxTopics: options.maxConnectionTopics ?? 256 }
 
   const subscribe = async (connection: Connection, topics: unknown, lastEventId: unknown, ref: unknown) => {
