@@ -61,8 +61,6 @@ interface CatchUp {
 export class Connection implements Subscriber {
   /** True once the connection was cut for reading too slowly (by Bun's backpressure limit, or by us). */
   cut = false
-  /** The principal's visibility check (undefined: sees everything, no per-event call). */
-  readonly sees: ((event: HubEvent) => boolean) | undefined
   /** The native fan-out this connection's topics join, or undefined when its events need a per-event check. */
   private readonly native: NativeFanout<Connection> | undefined
   /** Every selector the socket holds (live or catching up), by source. */
@@ -90,8 +88,15 @@ export class Connection implements Subscriber {
   ) {
     this.rate = new TokenBucket(limits.messageRate)
     this.release = hub.admit()
-    this.sees = visibilityOf(principal)
     this.native = principal.seesEverything ? native : undefined
+  }
+
+  /**
+   * The principal's visibility check (undefined: sees everything, no per-event call). A getter,
+   * not a field: the registry reads it once per subscriber, and a field costs every socket.
+   */
+  get sees(): ((event: HubEvent) => boolean) | undefined {
+    return visibilityOf(this.principal)
   }
 
   /** Sends one text message, noting a drop by Bun's backpressure limit. */
