@@ -106,7 +106,7 @@ export class Hub {
       if (!principal.mayPublish(topic)) throw new HubError('forbidden', `you may not publish to ${JSON.stringify(topic)}; nothing in this batch was published`)
     }
     if (validated.length === 0) return []
-    return this.options.broker.publish(validated)
+    return await this.options.broker.publish(validated)
   }
 
   /** Throws `forbidden` unless `principal` may subscribe with every one of `selectors`. */
