@@ -42,13 +42,12 @@ export class HeraldRuntime {
     }
     this.hub = new Hub({
       history,
-      broker: new MemoryBroker(),
+      broker: new MemoryBroker(history, { maxIdSkewMs: settings.maxIdSkewMs }),
       maxDataBytes: settings.maxMessageBytes,
       queueLimit: settings.queueSize,
       maxReplay: Math.max(settings.historySize, 10_000),
       maxSelectors: settings.maxSubscriptionTopics,
       maxConnections: settings.maxConnections,
-      maxIdSkewMs: settings.maxIdSkewMs,
       maxTotalSelectors: settings.maxServerTopics,
     })
     this.wsOptions = {

@@ -1,39 +1,16 @@
 import { Elysia } from 'elysia'
-import { HubError, type HubErrorCode } from '../hub/errors'
+import { ERROR_STATUS, HubError, type HubErrorCode } from '../hub/errors'
 import type { Logger } from '../log'
 import type { RouteMethods } from './methods'
 
-/** The HTTP status for each hub error code: the one place this mapping lives. */
-export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
-  invalid_topic: 400,
-  invalid_selector: 400,
-  invalid_event: 400,
-  invalid_id: 400,
-  id_not_increasing: 409,
-  invalid_last_event_id: 400,
-  invalid_data: 400,
-  invalid_message: 400,
-  unknown_field: 400,
-  malformed_json: 400,
-  empty_body: 400,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  too_many_topics: 400,
-  unknown_type: 400,
-  method_not_allowed: 405,
-  not_found: 404,
-  shutting_down: 503,
-  store_unavailable: 503,
-  too_many_connections: 503,
-  too_many_subscriptions: 503,
-  rate_limited: 429,
-}
+/** The HTTP status for each error code: the table in hub/errors.ts, the one place this mapping lives. */
+export const STATUS_BY_CODE: Readonly<Record<HubErrorCode, number>> = ERROR_STATUS
 
 /** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
-export type ErrorBody = { error: { code: string; message: string } }
+export type ErrorBody = { error: { code: HubErrorCode; message: string } }
 
-/** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+/** Every error body: `{"error": {"code": "...", "message": "..."}}`; only codes from the one list (hub/errors.ts) compile. */
+export function errorBody(code: HubErrorCode, message: string): ErrorBody {
   return { error: { code, message } }
 }
 
@@ -53,7 +30,7 @@ function unrouted(request: Request, set: { status?: number | string; headers: Re
   const allow = methods?.allowed(path) ?? []
   // No route at all, or one for this very method that found nothing (a file a --static folder lacks).
   if (allow.length === 0 || allow.includes(request.method)) {
-    set.status = 404
+    set.status = STATUS_BY_CODE.not_found
     return errorBody('not_found', 'no such route; the API is documented at /swagger')
   }
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: [...allow, 'OPTIONS'].join(', ') } })
@@ -94,14 +71,14 @@ export function errorResponse({ code, error, set, request }: ErrorContext, log: 
     case 'NOT_FOUND':
       return methods ? unrouted(request, set, methods) : undefined
     case 'VALIDATION':
-      set.status = 400
+      set.status = STATUS_BY_CODE.invalid_request
       return errorBody('invalid_request', validationSummary(error))
     case 'PARSE':
-      set.status = 400
+      set.status = STATUS_BY_CODE.malformed_json
       return errorBody('malformed_json', 'the body could not be parsed')
     default:
       log.error('request failed', { method: request.method, url: request.url, error })
-      set.status = 500
+      set.status = STATUS_BY_CODE.internal_error
       return errorBody('internal_error', 'the server failed to handle the request; it has been logged')
   }
 }

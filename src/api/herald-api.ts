@@ -100,9 +100,9 @@ export class HeraldApi {
     let subscription: Awaited<ReturnType<typeof hub.subscribe>>
     try {
       subscription = await hub.subscribe(hub.parseSelectors(selectors), { lastEventId, signal })
-    } catch (error) {
-      if (!(error instanceof HubError)) throw error
-      return Response.json(errorBody(error.code, error.message), { status: STATUS_BY_CODE[error.code] })
+    } catch (hubError) {
+      if (!(hubError instanceof HubError)) throw hubError
+      return Response.json(errorBody(hubError.code, hubError.message), { status: STATUS_BY_CODE[hubError.code] })
     }
     this.runtime.keepAlive.ensure()
     const chunks = topicStream(subscription, this.runtime.settings, this.runtime.encode, lastEventId)

@@ -35,10 +35,12 @@ export class RouteGuard {
    * Runs a route handler's work: what it throws (or a body `parse` could not read) becomes
    * Herald's answer. Usage: `.post(path, (context) => guard.run(context, async () => …))`.
    */
-  async run<R>(context: Context & { body?: unknown }, work: () => R | Promise<R>) {
+  run<R>(context: Context & { body?: unknown }, work: () => R | Promise<R>): R | ErrorBody | Promise<R | ErrorBody> {
     try {
       if (context.body instanceof UnreadableBody) throw context.body.error
-      return await work()
+      const result = work()
+      // Synchronous work stays synchronous (a WebSocket upgrade takes no extra turn).
+      return result instanceof Promise ? result.catch((error: unknown) => this.answer(error, context)) : result
     } catch (error) {
       return this.answer(error, context)
     }

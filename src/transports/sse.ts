@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { RouteGuard } from '../api/route-guard'
 import type { Hub } from '../hub/hub'
+import { allowAll, type PrincipalOf } from '../hub/principal'
 import type { Delivery } from '../hub/delivery'
 import type { Subscription } from '../hub/subscription'
 import { concatFrames, SSE_KEEP_ALIVE, sseClosing, sseFrame, sseReset, sseRetry } from './frames'
@@ -10,6 +11,8 @@ export interface SseOptions {
   keepAliveMs: number
   /** The `retry:` hint, in milliseconds. */
   retryMs: number
+  /** The principal of a request (default: allow-all); the hub checks it and filters what the stream gets. */
+  principal?: PrincipalOf
 }
 
 /** Headers every SSE response carries; `x-accel-buffering: no` stops nginx from buffering the stream. */
@@ -108,6 +111,7 @@ export interface SseContext {
 
 /** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
 export function sseTransport({ hub, settings: options, keepAlive, encode, guard }: SseContext) {
+  const principalOf = options.principal ?? allowAll
   return new Elysia({ name: 'herald-sse' })
     .get(
       '/events',
@@ -121,7 +125,7 @@ export function sseTransport({ hub, settings: options, keepAlive, encode, guard 
           const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
           // EventSource cannot set headers on its first connect, hence the query fallback.
           const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
-          const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal })
+          const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal, principal: await principalOf(request) })
           // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
           server?.timeout(request, 0)
           Object.assign(set.headers, SSE_HEADERS)

@@ -130,7 +130,8 @@ test('--max-id-skew is a duration, 60s by default, at most 24h', () => {
 
 test('the hub applies the bound at its exact edge, and a refused batch leaves the generator where it was', async () => {
   const NOW = 1_764_135_000_000
-  const hub = new Hub({ history: new MemoryHistory({ perTopic: 10, maxTopics: 10, startedAt: { ms: NOW, seq: 0 } }), broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10, now: () => NOW, maxIdSkewMs: 1000 })
+  const history = new MemoryHistory({ perTopic: 10, maxTopics: 10, startedAt: { ms: NOW, seq: 0 } })
+  const hub = new Hub({ history, broker: new MemoryBroker(history, { now: () => NOW, maxIdSkewMs: 1000 }), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })
   await hub.publish([{ topic: 't', data: 'first' }])
   await expect(hub.publish([{ topic: 't', data: 'a' }, { topic: 't', data: 'b', id: `${NOW + 1001}-0` }])).rejects.toMatchObject({ code: 'invalid_id' })
   expect(hub.head).toBe(`${NOW}-0`)

@@ -8,7 +8,8 @@ import { Presence, type Roster } from '../../src/demos/chat/presence'
 import { startServer, type TestServer, waitFor, WsClient } from '../helpers'
 
 function newHub(): Hub {
-  return new Hub({ history: new MemoryHistory({ perTopic: 100, maxTopics: 100, startedAt: { ms: 0, seq: 0 } }), broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 100, maxReplay: 100, maxSelectors: 10 })
+  const history = new MemoryHistory({ perTopic: 100, maxTopics: 100, startedAt: { ms: 0, seq: 0 } })
+  return new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 0, queueLimit: 100, maxReplay: 100, maxSelectors: 10 })
 }
 
 /** Collects the `presence` rosters published to a room. */

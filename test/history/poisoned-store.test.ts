@@ -166,7 +166,7 @@ describe('SqliteHistory repairs ids at open', () => {
       for (const event of events) expect(formatEventId(parseEventId(event.id))).toBe(event.id)
       expect(compareIds(events.at(-1)?.position as EventId, head)).toBe(0)
       // A hub on it continues after the head with parseable ids.
-      const hub = new Hub({ history: store, broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10, now: () => NOW })
+      const hub = new Hub({ history: store, broker: new MemoryBroker(store, { now: () => NOW }), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })
       expect(hub.head).toBe(formatEventId(head))
     } finally {
       store.close()
@@ -236,7 +236,7 @@ test('a hub refuses to continue after a head outside the id space, with store_un
     }
   }
   const history = new BrokenHead({ perTopic: 10, maxTopics: 10, startedAt: { ms: 0, seq: 0 } })
-  expect(() => new Hub({ history, broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })).toThrow(
+  expect(() => new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })).toThrow(
     expect.objectContaining({ code: 'store_unavailable', message: expect.stringContaining('10000000000000000-0 is not a valid event id') }),
   )
 })

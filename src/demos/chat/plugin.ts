@@ -41,7 +41,7 @@ export function chatPresence(hub: Hub, options: ChatOptions = {}) {
       presence = new Presence(hub, { isOnline: (user) => subscribers(user) > 0, sweepMs })
       presence.start()
       names = new NameClaims({ connected: (key) => server.subscriberCount(claimTopic(key)) > 0, sweepMs })
-      detachHistory ??= hub.addFanout((delivery) => history.receive(delivery))
+      detachHistory ??= hub.watch(['chat/room/*'], (delivery) => history.receive(delivery))
     })
     .onStop(() => {
       presence?.stop()

@@ -33,11 +33,11 @@ export class Presence {
   ) {}
 
   /**
-   * Starts listening. A fan-out (called for every event) rather than a subscriber, so it is not
-   * counted among the hub's subscribers; the test it runs per event is two string comparisons.
+   * Starts listening to the room topics as an observer (hub.watch), so it is not counted among
+   * the hub's subscribers; the test it runs per event is two string comparisons.
    */
   start(): void {
-    this.detach ??= this.hub.addFanout((delivery) => this.receive(delivery))
+    this.detach ??= this.hub.watch(['chat/room/*'], (delivery) => this.receive(delivery))
   }
 
   stop(): void {
