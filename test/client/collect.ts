@@ -9,6 +9,8 @@ export interface Collected {
   retries: RetryInfo[]
   /** What the loop threw, once it has. */
   error: unknown
+  /** True once the loop has ended (thrown, finished, or stopped). */
+  ended: boolean
   /** Settles when the loop has ended. */
   done: Promise<void>
   /** Ends the subscription through its signal. */
@@ -27,6 +29,7 @@ export function collect(herald: Herald, selectors: string | string[], options: S
     opens: 0,
     retries: [],
     error: undefined,
+    ended: false,
     done: Promise.resolve(),
     stop: () => controller.abort(),
     waitForEvents: async (count, ms = 5000) => {
@@ -58,6 +61,8 @@ export function collect(herald: Herald, selectors: string | string[], options: S
       }
     } catch (error) {
       collected.error = error
+    } finally {
+      collected.ended = true
     }
   })()
   return collected
