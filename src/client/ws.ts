@@ -63,6 +63,7 @@ class Channel {
   private waiting: AbortController | undefined
   private idle: ReturnType<typeof setInterval> | undefined
   private heardAt = 0
+  private pingedAt = 0
 
   constructor(
     private readonly settings: Settings,
@@ -123,14 +124,21 @@ class Channel {
     socket.onopen = () => {
       this.open = true
       this.backoff.opened()
-      this.heardAt = Date.now()
+      this.heardAt = this.pingedAt = Date.now()
       const timeout = this.settings.idleTimeoutMs
-      // Quiet is fine, silence is not: ping after a third of the timeout, give up after all of it.
+      // Quiet is fine, silence is not: ping after a third of the timeout; give up once nothing has
+      // come for all of it and a ping has gone unanswered for a third of it. The second condition
+      // keeps a background tab (whose timers a browser may slow to one a minute) from mistaking
+      // its own late tick for silence.
       if (timeout > 0) {
         this.idle = setInterval(() => {
-          const quiet = Date.now() - this.heardAt
-          if (quiet >= timeout) this.lost(new HeraldError('network_error', `no data for ${timeout} ms`))
-          else if (quiet >= timeout / 3) this.send({ type: 'ping' })
+          const now = Date.now()
+          const unanswered = this.pingedAt > this.heardAt ? now - this.pingedAt : 0
+          if (now - this.heardAt >= timeout && unanswered >= timeout / 3) this.lost(new HeraldError('network_error', `no data for ${timeout} ms`))
+          else if (now - this.heardAt >= timeout / 3 && !unanswered) {
+            this.pingedAt = now
+            this.send({ type: 'ping' })
+          }
         }, timeout / 3)
       }
       for (const member of this.members) this.subscribe(member)
