@@ -22,7 +22,9 @@ export class Feed {
   private probing = false
   /** True once the server refused the probe (a server that bounds lastEventId): subscribe from now instead. */
   noProbe = false
-  private queue: HeraldItem[] = []
+  /** Items not yet taken: `queue[first…]` (taking from the front without shifting the array). */
+  private queue: (HeraldItem | undefined)[] = []
+  private first = 0
   private queued = 0
   private wake: (() => void) | undefined
   private drainWaiters: (() => void)[] = []
@@ -89,17 +91,25 @@ export class Feed {
   end(): void {
     if (this.done) return
     this.queue = []
-    this.queued = 0
+    this.first = this.queued = 0
     this.finish()
   }
 
   /** The next item; undefined once ended; throws the failure once the queue is empty. */
   async take(): Promise<HeraldItem | undefined> {
     for (;;) {
-      const item = this.queue.shift()
+      const item = this.queue[this.first]
       if (item) {
+        this.queue[this.first++] = undefined
         this.queued -= Math.max(ITEM_COST, item.type === 'event' ? item.text.length : 0)
-        if (this.queue.length === 0) for (const resolve of this.drainWaiters.splice(0)) resolve()
+        if (this.first === this.queue.length) {
+          this.queue = []
+          this.first = 0
+          for (const resolve of this.drainWaiters.splice(0)) resolve()
+        } else if (this.first >= 1024 && this.first * 2 >= this.queue.length) {
+          this.queue = this.queue.slice(this.first)
+          this.first = 0
+        }
         return item
       }
       if (this.done) {
@@ -112,7 +122,7 @@ export class Feed {
 
   /** Resolves once the loop has taken everything queued, or the subscription ended. */
   drained(): Promise<void> {
-    if (this.queue.length === 0 || this.done) return Promise.resolve()
+    if (this.first === this.queue.length || this.done) return Promise.resolve()
     return new Promise((resolve) => this.drainWaiters.push(resolve))
   }
 
