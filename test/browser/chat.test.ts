@@ -69,6 +69,8 @@ test('presence, room messages, and a direct message that reaches its target only
     expect(await onlineList(ada.page)).toEqual(['ada (you)', 'bob', 'cat'])
     expect(await onlineList(bob.page)).toEqual(['ada', 'bob (you)', 'cat'])
     expect(await onlineList(elsewhere.page)).toEqual(['dan (you)'])
+    // The page talks to Herald through the client the server serves.
+    expect(await ada.page.evaluate(() => performance.getEntriesByType('resource').some((entry) => new URL(entry.name).pathname === '/client/herald.js'))).toBe(true)
 
     // A direct message from ada to bob.
     await say(ada.page, 'psst, only for bob', 'bob')
