@@ -152,7 +152,7 @@ function line(className, parts, id, once = false) {
     span.textContent = value
     item.append(span)
   }
-  const atBottom = messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
+  const atBottom = atEnd || messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
   let before = null
   if (id !== undefined) {
     item.dataset.id = id
@@ -170,6 +170,19 @@ function line(className, parts, id, once = false) {
   }
   if (atBottom) messages.scrollTop = messages.scrollHeight
 }
+
+/**
+ * True while the message list is scrolled to its end (as it starts). New lines keep it there, and
+ * so does a change of its size (the online list growing, a phone keyboard opening), which would
+ * otherwise leave the newest line under the fold.
+ */
+let atEnd = true
+messages.addEventListener('scroll', () => {
+  atEnd = messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
+})
+new ResizeObserver(() => {
+  if (atEnd) messages.scrollTop = messages.scrollHeight
+}).observe(messages)
 
 /** The sorted, de-duplicated names of a `presence` event for this room, or undefined if it is not one. */
 function rosterIn(data) {
