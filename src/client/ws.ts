@@ -168,11 +168,12 @@ class Channel {
     this.detach()?.close()
     if (this.members.size === 0 || this.waiting) return
     const delayMs = this.backoff.next()
-    for (const { feed } of this.members) feed.retrying({ attempt: this.backoff.attempt, delayMs, error })
     const waiting = (this.waiting = new AbortController())
     this.settings.backoff.sleep(delayMs, waiting.signal).then(() => {
       if (!waiting.signal.aborted) this.connect()
     })
+    // Last: an onRetry may end subscriptions, even the last one (which cancels the wait).
+    for (const { feed } of this.members) feed.retrying({ attempt: this.backoff.attempt, delayMs, error })
   }
 
   private shutdown(): void {

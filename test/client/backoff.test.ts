@@ -121,3 +121,29 @@ describe.each(['ws', 'sse'] as Transport[])('the client over %s', (transport) =>
     expect(delays.slice(0, 5)).toEqual([500, 1000, 2000, 500, 1000])
   })
 })
+
+test('an onRetry that closes the connection stops the retries (no socket is opened after it)', async () => {
+  let upgrades = 0
+  const dropping = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: (request, bunServer) => (bunServer.upgrade(request, { data: undefined }) ? undefined : new Response('no', { status: 400 })),
+    websocket: {
+      open(socket) {
+        upgrades++
+        socket.close(1011, 'bye')
+      },
+      message() {},
+    },
+  })
+  try {
+    const herald = connect({ url: `http://127.0.0.1:${dropping.port}`, backoff: { sleep: async () => {} } })
+    const sub = collect(herald, 'x', { onRetry: () => herald.close() })
+    await sub.done
+    // Whatever was scheduled has had its turn.
+    for (let i = 0; i < 20; i++) await Bun.sleep(5)
+    expect({ upgrades, retries: sub.retries.length, error: sub.error }).toEqual({ upgrades: 1, retries: 1, error: undefined })
+  } finally {
+    dropping.stop(true)
+  }
+})
