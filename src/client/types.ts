@@ -8,6 +8,7 @@ import type { Static } from 'elysia'
 import type { publishSchemas } from '../api/publish'
 import type { HubErrorCode } from '../hub/errors'
 import type { SseControlEvent, WsServerType } from '../hub/event'
+import type { HeraldError } from './errors'
 
 /** The body of one `POST /publish` item, as the server's schema declares it. */
 type PublishItem = Extract<Static<typeof publishSchemas.BatchPublish>, { topic: unknown }>
@@ -124,7 +125,7 @@ export interface RetryInfo {
   /** Milliseconds until the next attempt. */
   delayMs: number
   /** Why the connection failed or ended. */
-  error: Error & { code: HeraldErrorCode; status: number }
+  error: HeraldError
 }
 
 export interface SubscribeOptions {
