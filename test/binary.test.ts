@@ -144,6 +144,25 @@ describe('the binary, alone in an empty directory', () => {
     expect(await feed.text()).toContain('hx-ext')
   })
 
+  test('serves the client at /client/herald.js: a module that imports, subscribes and publishes against the binary', async () => {
+    const response = await fetch(`${server.base}/client/herald.js`)
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    const file = join(buildDir, 'herald-client.js')
+    await Bun.write(file, await response.text())
+    const client = (await import(file)) as typeof import('../src/client/index')
+    const herald = client.connect({ url: server.base })
+    for (const transport of ['ws', 'sse'] as const) {
+      let open = false
+      const items = herald.subscribe('bin/client', { transport, onOpen: () => (open = true) })
+      const first = items.next()
+      await waitFor(() => open, `the ${transport} subscription`)
+      const { id } = await herald.publish('bin/client', { from: 'the served client' })
+      expect((await first).value).toMatchObject({ type: 'event', id, data: { from: 'the served client' } })
+      await items.return()
+    }
+    expect(await herald.publish('bad topic', 1).catch((error: unknown) => (error as { code?: string }).code)).toBe('invalid_topic')
+  })
+
   test('publish reaches SSE and WebSocket subscribers', async () => {
     const sse = await SseClient.open(`${server.base}/events?topic=bin/t`)
     const ws = await WsClient.open(`${server.base.replace('http', 'ws')}/ws?topic=bin/*`)
