@@ -37,7 +37,10 @@ export interface HistoryStore {
    * resume's cost grows with what it replays, not with everything retained.
    */
   since(after: EventId, accepts: (topic: string) => boolean, limit: number, topics?: readonly string[]): ReplayResult | Promise<ReplayResult>
-  /** The newest id the store holds (a restarted hub continues after it); ZERO_ID when empty. */
+  /**
+   * The newest id the store holds (a restarted hub continues after it); when it holds none, the
+   * oldest position it can serve a resume from (its start), so the first reset never carries 0-0.
+   */
   head(): EventId
   /** Counts for /metrics and tests. */
   stats(): { topics: number; events: number }

@@ -187,6 +187,7 @@ export class Hub {
         (missed, resetTo) => {
           if (subscription.ended) return
           subscription.resetTo = resetTo
+          if (after === undefined) subscription.startedAfter = this.head
           subscription.replay(missed)
           this.subscriptions.add(subscription)
           this.registry.add(subscription, selectors)

@@ -30,7 +30,7 @@ export const SSE_HEADERS = {
  */
 export async function* topicStream(subscription: Subscription, options: SseOptions, encode: BatchEncoder, lastEventId?: string): AsyncGenerator<Uint8Array> {
   try {
-    yield sseRetry(options.retryMs)
+    yield sseRetry(options.retryMs, subscription.startedAfter)
     if (subscription.resetTo) yield sseReset(subscription.resetTo, lastEventId)
     for (;;) {
       const batch = await subscription.next()

@@ -122,7 +122,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
           (missed: HubEvent[], resetTo) => {
             if (!connections.has(connection)) return
             // All in one synchronous step: acknowledge, then replay and go live, so no event falls between.
-            send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source) }, ref)
+            send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source), head: hub.head }, ref)
             if (resetTo) send(connection, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
             connection.goLive(selectors, missed)
           },
