@@ -51,6 +51,8 @@ export class HeraldSubscription implements AsyncIterableIterator<HeraldItem> {
       if (this.index < this.batch.length) return { value: heraldEventOf(this.batch[this.index++] as Delivery), done: false }
       if (this.finished) return { value: undefined, done: true }
       const subscription = this.subscription ?? (await (this.starting ??= this.start()))
+      // A reset found at the start is handed out at once, not after the next event.
+      if (this.reset) continue
       const batch = await subscription.next()
       if (batch === null) return this.finish()
       // An empty batch is the keep-alive tick of SSE streams: nothing to hand out here.

@@ -3,7 +3,7 @@ import type { HistoryStore } from '../history/store'
 import { Delivery } from './delivery'
 import { HubError } from './errors'
 import { type HubEvent, type PublishInput, validatePublish } from './event'
-import { compareIds, type EventId, formatEventId, IdGenerator, parseEventId } from './id'
+import { compareIds, type EventId, formatEventId, IdGenerator, parseEventId, ZERO_ID } from './id'
 import { SelectorQuota } from './quota'
 import { Registry, type Subscriber } from './registry'
 import { Subscription } from './subscription'
@@ -28,6 +28,12 @@ export interface HubOptions {
   now?: () => number
   /** How far from `now` a publisher-chosen id's milliseconds may be, either way (default 60 s; see id.ts). */
   maxIdSkewMs?: number
+  /**
+   * When the history was opened (the `startedAt` it was given). While the hub has issued no id and
+   * its history holds none, `head` is this position, which the store serves with nothing missed,
+   * rather than `0-0`, which it must answer with a reset (older than its start). Absent = ZERO_ID.
+   */
+  startedAt?: EventId
 }
 
 export interface SubscribeOptions {
@@ -73,6 +79,7 @@ export class Hub {
   private readonly subscriptions = new Set<Subscription>()
   private readonly fanouts = new Set<Fanout>()
   private readonly ids: IdGenerator
+  private readonly startedAt: EventId | undefined
   private published = 0
   /** Subscriber connections open now (SSE streams + WebSockets), for maxConnections. */
   private connections = 0
@@ -89,12 +96,20 @@ export class Hub {
     this.ids = new IdGenerator(options.now, options.maxIdSkewMs)
     this.quota = new SelectorQuota(options.maxTotalSelectors ?? 0)
     this.ids.advanceTo(options.history.head())
+    // A store holding ids already has a head that resumes; only an empty one needs its start.
+    if (compareIds(this.ids.current, ZERO_ID) === 0) this.startedAt = options.startedAt
     options.broker.onDeliver((events) => this.deliver(events))
   }
 
-  /** The newest id the hub has assigned or delivered. */
+  /** The newest id the hub has assigned or delivered (before the first: when its empty history started, see HubOptions.startedAt). */
   get head(): string {
-    return formatEventId(this.ids.current)
+    return formatEventId(this.position)
+  }
+
+  /** The newest id issued, or the store's start before there is one (see HubOptions.startedAt). */
+  private get position(): EventId {
+    const current = this.ids.current
+    return this.startedAt && compareIds(this.startedAt, current) > 0 ? this.startedAt : current
   }
 
   /**
@@ -216,7 +231,7 @@ export class Hub {
       goLive([], undefined)
       return
     }
-    const head = this.ids.current
+    const head = this.position
     const buffered: HubEvent[] = []
     const listener: Subscriber = { receive: (delivery) => buffered.push(delivery.event) }
     this.registry.add(listener, selectors)
