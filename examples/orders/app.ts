@@ -14,6 +14,8 @@ interface Order {
 const orders = new Map<string, Order>([
   ['1', { id: '1', item: 'Blue teapot', status: 'placed' }],
   ['2', { id: '2', item: 'Six mugs', status: 'placed' }],
+  ['3', { id: '3', item: 'Tea cosy', status: 'placed' }],
+  ['4', { id: '4', item: 'Kettle', status: 'placed' }],
 ])
 
 /** This app's own error: a status and a message, answered as `{ "message": … }`. */
@@ -51,15 +53,19 @@ const app = new Elysia()
     await herald.publish(`orders/${order.id}`, order, { event: 'status' })
     return order
   })
-  // The order's status now, then every change: an EventSource reconnecting sends Last-Event-ID
-  // and gets what it missed, once each.
+  // The order as it is, then every change. A reconnecting EventSource sends Last-Event-ID and
+  // gets the changes it missed, once each, instead.
   .get('/orders/:id/live', async function* ({ herald, params, request }) {
     const order = findOrder(params.id)
     const resumeFrom = request.headers.get('last-event-id')
-    // Subscribe from the position the snapshot was taken at, so no change slips in between.
-    const changes = herald.subscribe(`orders/${order.id}`, { request, lastEventId: resumeFrom ?? herald.head })
-    if (!resumeFrom) yield sse({ event: 'status', id: herald.head, data: order })
-    for await (const change of changes) yield change
+    // Subscribing from the head the snapshot was taken at lets no change slip in between.
+    const head = herald.head
+    const changes = herald.subscribe(`orders/${order.id}`, { request, lastEventId: resumeFrom ?? head })
+    if (!resumeFrom) yield sse({ event: 'status', id: head, data: order })
+    for await (const change of changes) {
+      // Herald no longer holds what this client missed (say, it restarted): send the order afresh.
+      yield change.type === 'reset' ? sse({ event: 'status', id: change.head, data: order }) : change
+    }
   })
   .listen({ port: Number(process.env.PORT ?? 3000), hostname: process.env.HOST ?? '127.0.0.1' })
 
