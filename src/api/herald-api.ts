@@ -13,26 +13,29 @@ export interface Published {
   topic: string
 }
 
-/** Options of `herald.publish`. */
+/**
+ * Options of `herald.publish`. Every field also takes `undefined` (= left out), so values that may be
+ * missing pass as they are under `exactOptionalPropertyTypes`; the same holds for the options below.
+ */
 export interface PublishOptions {
   /** SSE event name (default `message`): 1-64 of `A-Z a-z 0-9 _ . : -`, not one Herald reserves. */
-  event?: string
+  event?: string | undefined
   /** Your own `<ms>-<seq>` id, newer than every id so far (usually left out: Herald assigns one). */
-  id?: string
+  id?: string | undefined
 }
 
 /** Options of `herald.subscribe` and `herald.stream`. */
 export interface SubscribeOptions {
   /** Resume after this id (a `Last-Event-ID`); undefined, null or '' = live events only. */
-  lastEventId?: string | null
+  lastEventId?: string | null | undefined
   /** Ends the subscription when aborted: pass the request's signal, so a client leaving ends it. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /**
    * The request this subscription streams to. Gives `signal` and `lastEventId` (its
    * `Last-Event-ID` header, else a `?lastEventId=` query) when they are not set, and lifts Bun's
    * idle timeout for it, which would otherwise cut a quiet stream after 10 s.
    */
-  request?: Request
+  request?: Request | undefined
 }
 
 /** /stats: the hub's counters plus open WebSockets and process memory. */
