@@ -106,6 +106,12 @@ export class Hub {
     return formatEventId(this.position)
   }
 
+  /** A generated id; always after `startedAt`, so a head handed out before the first event is no event's id. */
+  private nextId(): EventId {
+    if (this.startedAt) this.ids.advanceTo(this.startedAt)
+    return this.ids.next()
+  }
+
   /** The newest id issued, or the store's start before there is one (see HubOptions.startedAt). */
   private get position(): EventId {
     const current = this.ids.current
@@ -125,7 +131,7 @@ export class Hub {
     let events: HubEvent[]
     try {
       events = validated.map(({ topic, event, data, json, id }) => {
-        const position = id ? this.ids.accept(id) : this.ids.next()
+        const position = id ? this.ids.accept(id) : this.nextId()
         return { id: formatEventId(position), position, topic, event, data, json, time }
       })
     } catch (error) {
