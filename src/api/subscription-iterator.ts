@@ -3,6 +3,7 @@ import type { Hub } from '../hub/hub'
 import type { EndReason, Subscription } from '../hub/subscription'
 import type { Selector } from '../hub/topics'
 import { type HeraldItem, HeraldReset, heraldEventOf } from './sse-items'
+import { forHost } from './http-error'
 import { noteSubscription } from './sse-routes'
 
 /**
@@ -66,7 +67,9 @@ export class HeraldSubscription implements AsyncIterableIterator<HeraldItem> {
   }
 
   private async start(): Promise<Subscription> {
-    const subscription = await this.hub.subscribe(this.selectors, { lastEventId: this.lastEventId, signal: this.signal })
+    const subscription = await this.hub.subscribe(this.selectors, { lastEventId: this.lastEventId, signal: this.signal }).catch((error: unknown) => {
+      throw forHost(error)
+    })
     this.subscription = subscription
     if (this.finished) subscription.end('aborted')
     else if (subscription.resetTo) this.reset = new HeraldReset(subscription.resetTo, this.lastEventId ?? null)

@@ -78,6 +78,10 @@ describe('the orders example, run as a process', () => {
     const live = await fetch(`${base}/orders/9/live`)
     expect(live.status).toBe(404)
     expect(await live.json()).toEqual({ message: 'no order 9' })
+    // A Last-Event-ID Herald cannot parse is refused as Herald's API refuses it, not as a 500.
+    const garbage = await fetch(`${base}/orders/1/live`, { headers: { 'last-event-id': 'garbage' } })
+    expect(garbage.status).toBe(400)
+    expect(((await garbage.json()) as { error: { code: string } }).error.code).toBe('invalid_last_event_id')
     // An unknown path is Elysia's 404, untouched by Herald.
     const missing = await fetch(`${base}/nope`)
     expect([missing.status, await missing.text()]).toEqual([404, 'NOT_FOUND'])
