@@ -36,6 +36,23 @@ function checkPrefix(prefix: string): string {
 /** The slice of an app `herald()` reads and writes when it is used. */
 interface AppWithConfig {
   config: { websocket?: WebSocketSettings }
+  stop: (closeActiveConnections?: boolean) => Promise<unknown>
+}
+
+/**
+ * Makes the app's graceful `stop()` end Herald's streams and sockets (`shutdown`) while the server
+ * stops: Bun's graceful `server.stop()` waits for every open request, and Elysia runs onStop hooks
+ * only after it (Elysia 1.4.30), so Herald's streams, open until Herald ends them, held it forever.
+ * `stop(true)` cuts every connection anyway; onStop then stops Herald at once.
+ */
+function shutdownOnStop(app: AppWithConfig, shutdown: () => Promise<void>): void {
+  const stop = app.stop
+  app.stop = async (closeActiveConnections) => {
+    // Called first, so the server refuses new connections while Herald drains.
+    const stopped = stop(closeActiveConnections)
+    if (!closeActiveConnections) await shutdown()
+    return stopped
+  }
 }
 
 /**
@@ -53,7 +70,8 @@ interface AppWithConfig {
  * adds its own (slow-consumer cut, message size) to the app's `websocket` config; mounted deeper,
  * or with settings of the host's that weaken them, the app refuses to start and says what to set.
  * One Herald per app: a second one refuses to start (one registry is the point: separate topic
- * spaces with topic prefixes). Stopping the app shuts Herald down; so does `herald.shutdown()`.
+ * spaces with topic prefixes). Stopping the app shuts Herald down (a graceful `app.stop()` drains it
+ * first, as `herald.shutdown()` does, so its open streams cannot hold the stop).
  *
  * Throws at once on a bad option or a `store` that cannot be opened (`store_unavailable`).
  */
@@ -106,6 +124,7 @@ export function herald(options: HeraldPluginOptions = {}) {
       if (other !== undefined && other !== prefix) {
         throw new Error(`herald() is mounted twice in one app (prefixes "${other}" and "${prefix}"): one Herald serves one app; keep one and separate topic spaces with topic prefixes instead`)
       }
+      if (other === undefined) shutdownOnStop(app, () => api.shutdown())
       MOUNTED.set(app, prefix)
       const problems = checkWebSocketSettings(app.config.websocket, required)
       if (problems.length > 0) {

@@ -6,6 +6,7 @@ import { MemoryHistory } from './history/memory'
 import { SqliteHistory } from './history/sqlite'
 import type { HistoryStore } from './history/store'
 import { Hub } from './hub/hub'
+import type { EventId } from './hub/id'
 import { type Logger, silentLogger } from './log'
 import type { HubSettings } from './options'
 import { type BatchEncoder, type KeepAliveTimer, keepAliveTimer, sharedBatchEncoder } from './transports/sse'
@@ -36,7 +37,9 @@ export class HeraldRuntime {
     readonly settings: HubSettings,
     readonly log: Logger = silentLogger,
   ) {
-    const history = historyStore(settings)
+    // Resume positions from before this moment were never served by this store; an empty store's head.
+    const startedAt = { ms: Date.now(), seq: 0 }
+    const history = historyStore(settings, startedAt)
     if (history instanceof SqliteHistory && history.repaired) {
       log.warn('repaired event ids the store must not serve (written by an older Herald or edited by hand); clients holding them get a reset', { store: settings.store, ...history.repaired })
     }
@@ -102,8 +105,8 @@ export class HeraldRuntime {
 }
 
 /** The history store `store` names; both keep `historySize` events per topic and honour `historyTtlMs`. */
-function historyStore(settings: HubSettings): HistoryStore {
-  const retention = { perTopic: settings.historySize, maxTopics: settings.historyTopics, ttlMs: settings.historyTtlMs, startedAt: { ms: Date.now(), seq: 0 } }
+function historyStore(settings: HubSettings, startedAt: EventId): HistoryStore {
+  const retention = { perTopic: settings.historySize, maxTopics: settings.historyTopics, ttlMs: settings.historyTtlMs, startedAt }
   if (settings.store.startsWith('sqlite:')) return new SqliteHistory({ path: settings.store.slice('sqlite:'.length), maxIdSkewMs: settings.maxIdSkewMs, ...retention })
   return new MemoryHistory(retention)
 }

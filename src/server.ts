@@ -58,8 +58,10 @@ export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger
     const deadline = Date.now() + timeoutMs
     const remaining = () => Math.max(0, deadline - Date.now())
     draining = true
+    // Herald's drain starts first, with this deadline; the app's stop then waits for the same one.
+    const drained = api.shutdown(remaining())
     const stopped = app.stop(false)
-    await api.shutdown(remaining())
+    await drained
     if (!(await within(stopped.then(() => true), remaining()))) {
       log.warn('shutdown timed out; closing the remaining connections', { timeoutMs })
       await server.stop(true)

@@ -5,6 +5,7 @@ import type { HubStats } from '../hub/hub'
 import type { HeraldRuntime } from '../runtime'
 import { SSE_HEADERS, topicStream } from '../transports/sse'
 import { errorBody, STATUS_BY_CODE } from './errors'
+import { forHost } from './http-error'
 import { HeraldSubscription } from './subscription-iterator'
 
 /** What a publish from code answers: the id the event was stored under, and its topic. */
@@ -13,26 +14,34 @@ export interface Published {
   topic: string
 }
 
-/** Options of `herald.publish`. */
+/**
+ * Options of `herald.publish`. Every field also takes `undefined` (= left out), so values that may be
+ * missing pass as they are under `exactOptionalPropertyTypes`; the same holds for the options below.
+ */
 export interface PublishOptions {
   /** SSE event name (default `message`): 1-64 of `A-Z a-z 0-9 _ . : -`, not one Herald reserves. */
-  event?: string
+  event?: string | undefined
   /** Your own `<ms>-<seq>` id, newer than every id so far (usually left out: Herald assigns one). */
-  id?: string
+  id?: string | undefined
 }
 
 /** Options of `herald.subscribe` and `herald.stream`. */
 export interface SubscribeOptions {
   /** Resume after this id (a `Last-Event-ID`); undefined, null or '' = live events only. */
-  lastEventId?: string | null
+  lastEventId?: string | null | undefined
   /** Ends the subscription when aborted: pass the request's signal, so a client leaving ends it. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /**
    * The request this subscription streams to. Gives `signal` and `lastEventId` (its
    * `Last-Event-ID` header, else a `?lastEventId=` query) when they are not set, and lifts Bun's
    * idle timeout for it, which would otherwise cut a quiet stream after 10 s.
    */
-  request?: Request
+  request?: Request | undefined
+}
+
+/** Rejections of `herald.*` reach a host route as HeraldHttpErrors (answered with their status if the route lets them through). */
+function rethrowForHost(error: unknown): never {
+  throw forHost(error)
 }
 
 /** /stats: the hub's counters plus open WebSockets and process memory. */
@@ -60,16 +69,17 @@ export class HeraldApi {
 
   /**
    * Publishes one event and resolves once it is stored and queued to every subscriber. `data` is a
-   * string (sent as is) or any JSON value. Rejects with a `HubError` (its `code` as over HTTP).
+   * string (sent as is) or any JSON value. Rejects with a `HubError` (its `code` as over HTTP; a
+   * route that lets it through answers with that code's status and Herald's JSON error body).
    */
   async publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<Published> {
-    const [event] = await this.runtime.hub.publish([{ topic, data, ...options }])
+    const [event] = await this.runtime.hub.publish([{ topic, data, ...options }]).catch(rethrowForHost)
     return { id: (event as { id: string }).id, topic }
   }
 
   /** Publishes a batch atomically: one bad input rejects them all and publishes nothing. */
   async publishBatch(inputs: readonly PublishInput[]): Promise<Published[]> {
-    const events = await this.runtime.hub.publish(inputs)
+    const events = await this.runtime.hub.publish(inputs).catch(rethrowForHost)
     return events.map(({ id, topic }) => ({ id, topic }))
   }
 
@@ -77,16 +87,21 @@ export class HeraldApi {
    * The events of topics or patterns (`orders/1`, `orders/*`, `orders/**`) as an async iterator of
    * `HeraldEvent`s (and a first `HeraldReset` when a resume position could not be served). Each
    * item written from an Elysia generator route (`yield event`) is a correct SSE frame. Throws
-   * `invalid_selector` / `too_many_topics` / `invalid_last_event_id` at once; pass a `signal` (or
+   * `invalid_selector` / `too_many_topics` / `invalid_last_event_id` at once (a route that lets
+   * them through answers 400 with Herald's JSON error body); pass a `signal` (or
    * the `request`) so a client leaving ends it: a subscription waiting for events cannot be
    * finalized otherwise.
    */
   subscribe(selectors: string | readonly string[], options: SubscribeOptions = {}): HeraldSubscription {
     const { signal, lastEventId } = this.resolve(options)
     const hub = this.runtime.hub
-    const parsed = hub.parseSelectors(selectors)
-    hub.parseLastEventId(lastEventId)
-    return new HeraldSubscription(hub, parsed, lastEventId, signal)
+    try {
+      const parsed = hub.parseSelectors(selectors)
+      hub.parseLastEventId(lastEventId)
+      return new HeraldSubscription(hub, parsed, lastEventId, signal)
+    } catch (error) {
+      throw forHost(error)
+    }
   }
 
   /**

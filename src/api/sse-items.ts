@@ -110,10 +110,10 @@ export type HeraldItem = HeraldEvent | HeraldReset
 /** A plain event a route yields: `data` (a string as is, anything else as JSON text), and optional `event`, `id`, `retry`. */
 export interface SseFields {
   data: unknown
-  event?: string
-  id?: string
+  event?: string | undefined
+  id?: string | undefined
   /** Reconnect delay for EventSource, in milliseconds. */
-  retry?: number
+  retry?: number | undefined
 }
 
 const NO_LINE_BREAK = /^[^\r\n\0]*$/

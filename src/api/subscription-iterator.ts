@@ -3,6 +3,7 @@ import type { Hub } from '../hub/hub'
 import type { EndReason, Subscription } from '../hub/subscription'
 import type { Selector } from '../hub/topics'
 import { type HeraldItem, HeraldReset, heraldEventOf } from './sse-items'
+import { forHost } from './http-error'
 import { noteSubscription } from './sse-routes'
 
 /**
@@ -51,6 +52,8 @@ export class HeraldSubscription implements AsyncIterableIterator<HeraldItem> {
       if (this.index < this.batch.length) return { value: heraldEventOf(this.batch[this.index++] as Delivery), done: false }
       if (this.finished) return { value: undefined, done: true }
       const subscription = this.subscription ?? (await (this.starting ??= this.start()))
+      // A reset found at the start is handed out at once, not after the next event.
+      if (this.reset) continue
       const batch = await subscription.next()
       if (batch === null) return this.finish()
       // An empty batch is the keep-alive tick of SSE streams: nothing to hand out here.
@@ -64,7 +67,9 @@ export class HeraldSubscription implements AsyncIterableIterator<HeraldItem> {
   }
 
   private async start(): Promise<Subscription> {
-    const subscription = await this.hub.subscribe(this.selectors, { lastEventId: this.lastEventId, signal: this.signal })
+    const subscription = await this.hub.subscribe(this.selectors, { lastEventId: this.lastEventId, signal: this.signal }).catch((error: unknown) => {
+      throw forHost(error)
+    })
     this.subscription = subscription
     if (this.finished) subscription.end('aborted')
     else if (subscription.resetTo) this.reset = new HeraldReset(subscription.resetTo, this.lastEventId ?? null)

@@ -15,7 +15,7 @@ export interface Subscriber {
    * no to is not handed over, whichever selector matched. Absent (allow-all): no call per event.
    * Read once, when the subscriber is first added.
    */
-  readonly sees?: (event: HubEvent) => boolean
+  readonly sees?: ((event: HubEvent) => boolean) | undefined
   /** Herald's own (the native fan-out, catch-up buffers, observers), not a client: left out of `size`. */
   readonly internal?: boolean
 }
