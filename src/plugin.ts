@@ -1,6 +1,12 @@
 import { Elysia } from 'elysia'
 import { errorBody, errorResponse, STATUS_BY_CODE } from './api/errors'
 import { healthApi } from './api/health'
+import { staticHandler } from './api/static'
+// An embedded file (a path: see src/assets.d.ts). A program that compiles this module without
+// assets.d.ts (an app type-checking Herald's sources) has no type for a .js import; the path is
+// only used below, as a string, and never reaches the emitted .d.ts.
+// @ts-ignore TS7016 outside this repo's program
+import heraldClient from './client/bundle/herald.js' with { type: 'file' }
 import { HubError } from './hub/errors'
 import { HeraldApi } from './api/herald-api'
 import { publishApi } from './api/publish'
@@ -14,6 +20,7 @@ import { checkWebSocketSettings, type WebSocketSettings } from './websocket-sett
 
 /** Herald's paths (under the prefix) and the methods each serves; any other method gets 405. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/client/herald.js': ['GET'],
   '/events': ['GET'],
   '/ws': ['GET'],
   '/topics/*': ['POST'],
@@ -83,6 +90,7 @@ export function herald(options: HeraldPluginOptions = {}) {
   const api = new HeraldApi(runtime)
   const cors = runtime.cors
   const required = wsServerOptions(runtime.wsOptions)
+  const serveClient = staticHandler({ path: heraldClient as string, type: 'text/javascript; charset=utf-8' })
 
   const routes = new Elysia({ name: 'herald', seed: prefix, prefix })
     .decorate('herald', api)
@@ -100,6 +108,9 @@ export function herald(options: HeraldPluginOptions = {}) {
     .use(publishApi(runtime.hub, runtime.settings, runtime.guard))
     .use(sseTransport(runtime))
     .use(runtime.ws.plugin)
+    // The browser client (src/client/, built by scripts/build-client.ts), at a stable path under
+    // the prefix, so a page of the host app can `import { connect } from '/rt/client/herald.js'`.
+    .get('/client/herald.js', ({ request }) => serveClient(request), { detail: { hide: true } })
   for (const [path, served] of Object.entries(ROUTES)) {
     // Bun answers HEAD with a GET route's headers.
     const methods = served.includes('GET') ? [...served, 'HEAD'] : served

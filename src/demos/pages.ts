@@ -11,7 +11,6 @@ import heartbeatJs from '../../public/heartbeat.js' with { type: 'file' }
 import css from '../../public/herald.css' with { type: 'file' }
 import indexHtml from '../../public/index.html' with { type: 'file' }
 import indexJs from '../../public/index.js' with { type: 'file' }
-import heraldClient from '../client/bundle/herald.js' with { type: 'file' }
 import { PAGE_HEADERS } from '../api/csp'
 import { type StaticAsset, staticHandler } from '../api/static'
 
@@ -43,8 +42,6 @@ export const PAGES: Readonly<Record<string, StaticAsset>> = {
   '/assets/heartbeat.js': { path: heartbeatJs, type: JS },
   '/assets/chat.js': { path: chatJs, type: JS },
   '/assets/feed.js': { path: feedJs, type: JS },
-  // The client (src/client/, built by scripts/build-client.ts): a stable path pages and apps import from.
-  '/client/herald.js': { path: heraldClient, type: JS },
   // htmx 2 (htmx-ext-sse 2.x needs htmx 2, not 4), its SSE extension, and idiomorph's htmx extension ("morph").
   '/vendor/htmx.min.js': { path: htmx, type: JS, cacheControl: VENDOR_CACHE },
   '/vendor/htmx-ext-sse.js': { path: htmxSse, type: JS, cacheControl: VENDOR_CACHE },

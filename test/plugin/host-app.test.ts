@@ -81,6 +81,10 @@ describe('Herald inside a host app', () => {
     const preflight = await fetch(`${host.base}/rt/publish`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } })
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST')
+    // The browser client is served under the prefix, for the host's own pages.
+    const client = await fetch(`${host.base}/rt/client/herald.js`)
+    expect(client.headers.get('content-type')).toContain('javascript')
+    expect(await client.text()).toContain('connect')
     // The host's own hook still runs on Herald's routes: Herald does not hide the app from itself.
     expect(health.headers.get('x-host')).toBe('yes')
   })
