@@ -103,7 +103,6 @@ export function herald(options: HeraldPluginOptions = {}) {
     .onBeforeHandle((context) => {
       if (runtime.draining && context.request.method !== 'POST') return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
     })
-    .onAfterResponse(({ request }) => runtime.lifecycle.leave(request))
     .use(healthApi(api))
     .use(publishApi(runtime.hub, runtime.settings, runtime.guard))
     .use(sseTransport(runtime))

@@ -36,14 +36,31 @@ export class RouteGuard {
    * Herald's answer. Usage: `.post(path, (context) => guard.run(context, async () => …))`.
    */
   run<R>(context: Context & { body?: unknown }, work: () => R | Promise<R>): R | ErrorBody | Promise<R | ErrorBody> {
+    let result: R | Promise<R>
     try {
       if (context.body instanceof UnreadableBody) throw context.body.error
-      const result = work()
-      // Synchronous work stays synchronous (a WebSocket upgrade takes no extra turn).
-      return result instanceof Promise ? result.catch((error: unknown) => this.answer(error, context)) : result
+      result = work()
     } catch (error) {
+      this.lifecycle.leave(context.request)
       return this.answer(error, context)
     }
+    // Synchronous work stays synchronous (a WebSocket upgrade takes no extra turn).
+    if (!(result instanceof Promise)) {
+      this.lifecycle.leave(context.request)
+      return result
+    }
+    // A publish counted by `parse` ends here, once its events are kept and queued (or refused). Not
+    // in an afterResponse hook: Elysia would keep every SSE stream's context alive to call it.
+    return result.then(
+      (value) => {
+        this.lifecycle.leave(context.request)
+        return value
+      },
+      (error: unknown) => {
+        this.lifecycle.leave(context.request)
+        return this.answer(error, context)
+      },
+    )
   }
 
   /**
