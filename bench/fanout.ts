@@ -52,7 +52,7 @@ const PHASES: [ServerKind, Transport][] = [
 function printHeader(limit: number): void {
   const { subscribers: n, messages: m } = config
   console.log(`Herald fan-out bench: ${n} subscribers × ${m} messages of ${config.size} B data per phase, ${config.rounds} rounds, 127.0.0.1`)
-  console.log(`Servers: Herald (createApp) and raw Bun.serve (server.publish for WS, one ReadableStream per SSE client), each phase in a fresh child process.`)
+  console.log(`Servers: Herald (createServer) and raw Bun.serve (server.publish for WS, one ReadableStream per SSE client), each phase in a fresh child process.`)
   console.log(`Publishing: HTTP POST /publish, JSON batches of ${config.batch}, ${config.window} in flight, as fast as the server answers (keeps the publish path a small`)
   console.log(`  share of server work, so fan-out is what is measured), after an unmeasured warm-up of ${config.warmup} messages.`)
   console.log(`Latency: every ${config.sampleEvery}th subscriber; measured from when the message's batch was built, so at full speed it includes queueing behind`)

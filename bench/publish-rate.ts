@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApp } from '../src/app'
+import { createServer } from '../src/server'
 import type { StoreSpec } from '../src/config'
 import { parseSelector } from '../src/hub/topics'
 
@@ -47,7 +47,7 @@ async function rate(perStep: number, step: (i: number) => Promise<unknown>): Pro
 }
 
 async function hubRates(kind: 'memory' | 'sqlite'): Promise<{ single: number; batched: number }> {
-  const { hub } = createApp({ store: storeFor(kind), historySize: 1000 })
+  const { hub } = createServer({ store: storeFor(kind), historySize: 1000 })
   // One live subscriber that drains its queue, so delivery is part of what is measured.
   const subscription = await hub.subscribe([parseSelector('bench/**')])
   let draining = true
@@ -64,7 +64,7 @@ async function hubRates(kind: 'memory' | 'sqlite'): Promise<{ single: number; ba
 }
 
 async function httpRates(kind: 'memory' | 'sqlite'): Promise<{ single: number; batched: number }> {
-  const { app } = createApp({ store: storeFor(kind), historySize: 1000, host: '127.0.0.1', port: 0 })
+  const { app } = createServer({ store: storeFor(kind), historySize: 1000, host: '127.0.0.1', port: 0 })
   app.listen({ port: 0, hostname: '127.0.0.1' })
   const base = `http://127.0.0.1:${app.server?.port}`
   const post = async (path: string, body: string) => {

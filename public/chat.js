@@ -1,19 +1,23 @@
-// Chat over Herald's WebSocket protocol (JSON messages with a "type"; see the README):
-//   → {type: "subscribe", topics: [...], lastEventId?, ref}   ← {type: "subscribed", ref}
-//   → {type: "publish", topic, event, data}                    ← {type: "event", topic, id, event, data}
+// Chat over Herald, with its client (/client/herald.js: src/client/). One connect() per join; its
+// subscriptions share one WebSocket to /ws, and messages are published over HTTP:
+//   herald.subscribe([chat/user/<name>, chat/claim/<key>])   each time it is live: claim the name
+//   herald.subscribe(chat/room/<room>)                         each time it is live: announce, load history
+//   herald.publish(topic, data, { event })                     in the order the user sent them
 // Topics: chat/room/<room> (messages, join/leave, and the server's "presence" roster) and
 // chat/user/<name> (direct messages: only that user's page subscribes to it).
 //
 // Joining, in order: subscribe to chat/user/<name> (so this page counts as online under that
 // name) and to chat/claim/<key> (a topic named by this tab's secret key: it shows the server this
 // page is still connected), claim the name (POST /chat/names/<name>?key=: refused while someone
-// else holds it), subscribe to
-// the room, announce the join, and fetch the room's recent messages (merged in by id, so a message
-// that arrives both live and in the history is shown once). After a dropped connection each topic
-// resumes from the last id this page saw, so nothing is missed or shown twice.
+// else holds it), subscribe to the room, announce the join, and fetch the room's recent messages
+// (merged in by id, so a message that arrives both live and in the history is shown once). After
+// a dropped connection the client resumes each subscription from the last id it saw, so nothing
+// is missed or shown twice; the page claims its name again and announces itself again.
 //
 // Anyone can publish anything to these topics, so every payload is checked before it is shown:
 // wrong types, missing fields, huge or non-JSON data are ignored, never thrown on.
+import { connect } from '/client/herald.js'
+
 const $ = (id) => document.getElementById(id)
 const joinForm = $('join-form')
 const joinError = $('join-error')
@@ -66,18 +70,17 @@ const claimKey = (() => {
 
 let me = ''
 let room = ''
-let socket
-/** Bumped per connection: replies to an old socket's requests are ignored. */
-let generation = 0
+/** This join's connection, and the signal that ends its subscriptions (leaving, refusal, a new join). */
+let herald
+let session
 let roster = []
-let retryMs = 500
-let leaving = false
 /** True once this connection's name claim succeeded; direct messages wait for it. */
 let claimed = false
 let heldDirect = []
-/** The newest id seen on each topic this session: where a reconnect resumes. */
-let lastRoomId
-let lastUserId
+/** True once the room subscription runs (it starts after the first successful claim). */
+let inRoom = false
+/** Publishes go out one after another, so they arrive in the order the user sent them. */
+let sending = Promise.resolve()
 /** Ids of the lines on screen, so history and live events never show one message twice. */
 const shown = new Set()
 
@@ -86,8 +89,12 @@ const userTopic = (name) => `chat/user/${name}`
 const claimTopic = (key) => `chat/claim/${key}`
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
 
-function send(message) {
-  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
+/** Publishes after every earlier publish has been answered; a failure is shown, never thrown. */
+function send(topic, data, event) {
+  const client = herald
+  const attempt = sending.then(() => client.publish(topic, data, { event }))
+  sending = attempt.catch((error) => line('system', [['', `Not sent: ${String(error?.message ?? error).slice(0, 300)}`]]))
+  return sending
 }
 
 function setStatus(state, label) {
@@ -101,8 +108,6 @@ function compareIds(a, b) {
   const [, bMs, bSeq] = ID.exec(b)
   return Math.sign(Number(aMs) - Number(bMs) || Number(aSeq) - Number(bSeq))
 }
-
-const newer = (id, than) => than === undefined || compareIds(id, than) > 0
 
 /** `{from, text}` if `data` is a message the page may show, else undefined (same rule as the server). */
 function chatText(data) {
@@ -147,7 +152,7 @@ function line(className, parts, id, once = false) {
     span.textContent = value
     item.append(span)
   }
-  const atBottom = messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
+  const atBottom = atEnd || messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
   let before = null
   if (id !== undefined) {
     item.dataset.id = id
@@ -165,6 +170,19 @@ function line(className, parts, id, once = false) {
   }
   if (atBottom) messages.scrollTop = messages.scrollHeight
 }
+
+/**
+ * True while the message list is scrolled to its end (as it starts). New lines keep it there, and
+ * so does a change of its size (the online list growing, a phone keyboard opening), which would
+ * otherwise leave the newest line under the fold.
+ */
+let atEnd = true
+messages.addEventListener('scroll', () => {
+  atEnd = messages.scrollTop + messages.clientHeight >= messages.scrollHeight - 8
+})
+new ResizeObserver(() => {
+  if (atEnd) messages.scrollTop = messages.scrollHeight
+}).observe(messages)
 
 /** The sorted, de-duplicated names of a `presence` event for this room, or undefined if it is not one. */
 function rosterIn(data) {
@@ -215,12 +233,12 @@ function showDirect(message) {
 }
 
 /** Fetches the room's recent messages and merges them in by id. */
-async function loadHistory(forRoom, forGeneration) {
+async function loadHistory(forRoom, signal) {
   try {
-    const response = await fetch(`/chat/rooms/${encodeURIComponent(forRoom)}/messages`)
+    const response = await fetch(`/chat/rooms/${encodeURIComponent(forRoom)}/messages`, { signal })
     if (!response.ok) return
     const body = await response.json()
-    if (forGeneration !== generation || forRoom !== room || !isObject(body) || !Array.isArray(body.messages)) return
+    if (signal.aborted || forRoom !== room || !isObject(body) || !Array.isArray(body.messages)) return
     for (const item of body.messages) {
       const message = isObject(item) && typeof item.id === 'string' && ID.test(item.id) ? chatText(item) : undefined
       if (message) line('', [['from', `${message.from}: `], ['text', message.text]], item.id, true)
@@ -230,16 +248,17 @@ async function loadHistory(forRoom, forGeneration) {
   }
 }
 
-/** Claims the name for this tab; on refusal goes back to the form and says why. */
-async function claimName(forGeneration) {
+/** Claims the name for this tab; on refusal goes back to the form and says why. Run each time the user subscription is live. */
+async function claimName(signal) {
   let response
   try {
-    response = await fetch(`/chat/names/${encodeURIComponent(me)}?key=${claimKey}`, { method: 'POST' })
+    response = await fetch(`/chat/names/${encodeURIComponent(me)}?key=${claimKey}`, { method: 'POST', signal })
   } catch {
-    socket?.close() // the server is unreachable: reconnect and try again
+    // Unreachable now: the subscription reconnects by itself (and claims again); meanwhile try again.
+    if (!signal.aborted) setTimeout(() => claimed || signal.aborted || claimName(signal), 2000)
     return
   }
-  if (forGeneration !== generation) return
+  if (signal.aborted) return
   if (response.status === 409) {
     const body = await response.json().catch(() => undefined)
     if (body?.error?.code === 'name_taken') {
@@ -249,19 +268,55 @@ async function claimName(forGeneration) {
   }
   if (!response.ok) {
     line('system', [['', `Could not join (HTTP ${response.status}); retrying…`]])
-    socket?.close()
+    setTimeout(() => claimed || signal.aborted || claimName(signal), 2000)
     return
   }
   claimed = true
   for (const message of heldDirect) showDirect(message)
   heldDirect = []
-  send({ type: 'subscribe', topics: [roomTopic(room)], ...(lastRoomId && { lastEventId: lastRoomId }), ref: 'room' })
+  if (!inRoom) {
+    inRoom = true
+    follow(
+      herald.subscribe(roomTopic(room), {
+        signal,
+        onOpen: () => {
+          setStatus('open', 'Connected')
+          send(roomTopic(room), { user: me }, 'join')
+          loadHistory(room, signal)
+        },
+        onRetry: () => setStatus('connecting', 'Reconnecting…'),
+      }),
+      signal,
+      (reset) => {
+        // The server could not replay everything missed while disconnected; the history fills what it can.
+        line('system', [['', 'Reconnected; some messages from while you were away may be missing.']])
+        loadHistory(room, signal)
+      },
+    )
+  }
+}
+
+/** Shows a subscription's events until it ends; `onReset` handles its resets. */
+async function follow(items, signal, onReset) {
+  try {
+    for await (const item of items) {
+      if (item.type === 'reset') onReset(item)
+      else onEvent(item)
+    }
+  } catch (error) {
+    if (!signal.aborted) line('system', [['', `Error: ${String(error?.message ?? error).slice(0, 300)}`]])
+  }
+}
+
+/** Ends this join's subscriptions and its connection. */
+function stop() {
+  session?.abort()
+  herald?.close()
 }
 
 /** Leaves the chat view for the join form, with `reason` shown there. */
 function refuse(reason) {
-  leaving = true
-  socket?.close()
+  stop()
   chat.hidden = true
   joinForm.hidden = false
   document.body.classList.remove('chatting')
@@ -273,12 +328,8 @@ function refuse(reason) {
 }
 
 function onEvent(message) {
-  const { topic, id } = message
-  if (typeof topic !== 'string' || typeof id !== 'string' || !ID.test(id)) return
-  // "message" is SSE's default event name, so Herald leaves it out of the frame.
-  const name = message.event ?? 'message'
+  const { topic, id, event: name } = message
   if (topic === roomTopic(room)) {
-    if (newer(id, lastRoomId)) lastRoomId = id
     if (name === 'presence') {
       const users = rosterIn(message.data)
       if (users) showRoster(users, id)
@@ -287,57 +338,35 @@ function onEvent(message) {
       if (chatMessage) line('', [['from', `${chatMessage.from}: `], ['text', chatMessage.text]], id, true)
     }
   } else if (topic === userTopic(me) && name === 'direct') {
-    if (newer(id, lastUserId)) lastUserId = id
     // Until the name is ours these may be meant for whoever holds it: hold them back.
     if (claimed) showDirect(message)
     else if (heldDirect.length < 100) heldDirect.push(message)
   }
 }
 
-function onServerMessage(message, forGeneration) {
-  if (forGeneration !== generation || !isObject(message)) return
-  if (message.type === 'event') onEvent(message)
-  else if (message.type === 'subscribed' && message.ref === 'me') claimName(forGeneration)
-  else if (message.type === 'subscribed' && message.ref === 'room') {
-    retryMs = 500
-    setStatus('open', 'Connected')
-    send({ type: 'publish', topic: roomTopic(room), event: 'join', data: { user: me } })
-    loadHistory(room, forGeneration)
-  } else if (message.type === 'reset' && message.ref === 'room') {
-    // The server could not replay everything missed while disconnected; the history fills what it can.
-    line('system', [['', 'Reconnected; some messages from while you were away may be missing.']])
-  } else if (message.type === 'error') {
-    const detail = typeof message.message === 'string' ? message.message.slice(0, 300) : 'unknown error'
-    line('system', [['', `Error: ${detail}`]])
-  }
-}
-
-function connect() {
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`
-  const mine = ++generation
+/** Starts this join's connection: the user subscription first; the room follows the first claim. */
+function start() {
+  stop()
+  session = new AbortController()
+  const { signal } = session
+  herald = connect()
   claimed = false
   heldDirect = []
-  socket = new WebSocket(url)
-  // The user topic resumes from the last direct message seen, or failing that from the last room
-  // event (ids are ordered across topics); a first join resumes nothing, so it never shows direct
-  // messages sent to an earlier holder of the name.
-  const resumeUser = lastUserId ?? lastRoomId
-  socket.addEventListener('open', () => send({ type: 'subscribe', topics: [userTopic(me), claimTopic(claimKey)], ...(resumeUser && { lastEventId: resumeUser }), ref: 'me' }))
-  socket.addEventListener('message', (event) => {
-    let message
-    try {
-      message = JSON.parse(event.data)
-    } catch {
-      return
-    }
-    onServerMessage(message, mine)
-  })
-  socket.addEventListener('close', () => {
-    if (leaving || mine !== generation) return
-    setStatus('connecting', 'Reconnecting…')
-    setTimeout(connect, retryMs)
-    retryMs = Math.min(retryMs * 2, 10_000)
-  })
+  inRoom = false
+  // The user topic replays nothing on a first join, so it never shows direct messages sent to an
+  // earlier holder of the name; after a reconnect the client resumes it from where it was.
+  follow(
+    herald.subscribe([userTopic(me), claimTopic(claimKey)], {
+      signal,
+      onOpen: () => {
+        claimed = false
+        claimName(signal)
+      },
+      onRetry: () => setStatus('connecting', 'Reconnecting…'),
+    }),
+    signal,
+    () => {},
+  )
 }
 
 joinForm.addEventListener('submit', (event) => {
@@ -348,10 +377,7 @@ joinForm.addEventListener('submit', (event) => {
   me = name
   room = chosenRoom
   keep(localStorage, 'herald-chat-name', me)
-  leaving = false
   roster = []
-  lastRoomId = undefined
-  lastUserId = undefined
   shown.clear()
   messages.replaceChildren()
   showRoster([], undefined)
@@ -365,7 +391,7 @@ joinForm.addEventListener('submit', (event) => {
   joinForm.hidden = true
   chat.hidden = false
   document.body.classList.add('chatting')
-  connect()
+  start()
   text.focus()
 })
 
@@ -374,19 +400,18 @@ $('composer').addEventListener('submit', (event) => {
   const body = text.value.trim()
   if (!body || body.length > TEXT_MAX) return
   if (to.value) {
-    send({ type: 'publish', topic: userTopic(to.value), event: 'direct', data: { from: me, to: to.value, text: body } })
+    send(userTopic(to.value), { from: me, to: to.value, text: body }, 'direct')
     // The sender does not subscribe to the recipient's topic, so it shows its own copy.
     line('direct', [['tag', `to ${to.value}`], ['from', `${me}: `], ['text', body]])
   } else {
-    send({ type: 'publish', topic: roomTopic(room), event: 'message', data: { from: me, text: body } })
+    send(roomTopic(room), { from: me, text: body })
   }
   text.value = ''
 })
 
 $('leave-button').addEventListener('click', () => {
-  leaving = true
-  send({ type: 'publish', topic: roomTopic(room), event: 'leave', data: { user: me } })
-  socket?.close()
+  send(roomTopic(room), { user: me }, 'leave')
+  stop()
   chat.hidden = true
   joinForm.hidden = false
   document.body.classList.remove('chatting')

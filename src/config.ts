@@ -50,6 +50,8 @@ export interface HeraldOptions {
   logFormat: LogFormat
   /** bun:sqlite file for the /feed demo's posts (created on the first feed request), or `:memory:` to keep none. */
   feedDb: string
+  /** A folder of your own front-end files served at `/` (after Herald's routes and pages); '' = none. */
+  staticDir: string
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
@@ -167,6 +169,7 @@ export const OPTIONS = [
   row({ key: 'logLevel', flag: '--log-level', env: ['HERALD_LOG_LEVEL'], default: 'info', shown: 'info', description: `log records at or above: ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),
   row({ key: 'logFormat', flag: '--log-format', env: ['HERALD_LOG_FORMAT'], default: 'text', shown: 'text', description: 'log line format: text or json', parse: oneOf(LOG_FORMATS) }),
   row({ key: 'feedDb', flag: '--feed-db', env: ['HERALD_FEED_DB'], default: 'herald-feed.sqlite', shown: 'herald-feed.sqlite', description: 'sqlite file for the /feed demo\'s posts, created on first use (:memory: = not kept)', parse: text }),
+  row({ key: 'staticDir', flag: '--static', env: ['HERALD_STATIC'], default: '', shown: '(none)', description: 'serve your own front-end from this folder at / (same origin as the hub: no CORS needed)', parse: text }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions

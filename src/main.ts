@@ -3,7 +3,7 @@
  * down gracefully on SIGINT / SIGTERM (exit 0; a second signal exits at once with 1). A failure to
  * start prints one line (what, and how to fix it) and exits with its code from EXIT_CODES.
  */
-import { createApp } from './app'
+import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
 import { buildFailure, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
@@ -32,9 +32,9 @@ if (command.kind === 'version') {
 
 const options = command.options
 const log = createLogger(options.logLevel, options.logFormat)
-let herald: ReturnType<typeof createApp>
+let herald: ReturnType<typeof createServer>
 try {
-  herald = createApp(options, log)
+  herald = createServer(options, log)
 } catch (error) {
   fail(buildFailure(error))
 }

@@ -3,11 +3,11 @@
  * it as a user would. Nothing may be read from the source tree at run time.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $, type Subprocess } from 'bun'
-import { PAGES } from '../src/api/pages'
+import { PAGES } from '../src/demos/pages'
 import { VERSION } from '../src/config'
 import { startupFailureTests } from './cli'
 import { SseClient, waitFor, WsClient } from './helpers'
@@ -144,6 +144,25 @@ describe('the binary, alone in an empty directory', () => {
     expect(await feed.text()).toContain('hx-ext')
   })
 
+  test('serves the client at /client/herald.js: a module that imports, subscribes and publishes against the binary', async () => {
+    const response = await fetch(`${server.base}/client/herald.js`)
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    const file = join(buildDir, 'herald-client.js')
+    await Bun.write(file, await response.text())
+    const client = (await import(file)) as typeof import('../src/client/index')
+    const herald = client.connect({ url: server.base })
+    for (const transport of ['ws', 'sse'] as const) {
+      let open = false
+      const items = herald.subscribe('bin/client', { transport, onOpen: () => (open = true) })
+      const first = items.next()
+      await waitFor(() => open, `the ${transport} subscription`)
+      const { id } = await herald.publish('bin/client', { from: 'the served client' })
+      expect((await first).value).toMatchObject({ type: 'event', id, data: { from: 'the served client' } })
+      await items.return()
+    }
+    expect(await herald.publish('bad topic', 1).catch((error: unknown) => (error as { code?: string }).code)).toBe('invalid_topic')
+  })
+
   test('publish reaches SSE and WebSocket subscribers', async () => {
     const sse = await SseClient.open(`${server.base}/events?topic=bin/t`)
     const ws = await WsClient.open(`${server.base.replace('http', 'ws')}/ws?topic=bin/*`)
@@ -173,3 +192,17 @@ test('SIGTERM with clients connected: SSE streams end with a retry hint, WebSock
   expect(ws.closeCode).toBe(1001)
   expect(server.logs.some((line) => line.includes('"stopped"'))).toBe(true)
 }, 20_000)
+
+test('--static serves a folder of the user beside the hub, from the binary', async () => {
+  const site = mkdtempSync(join(tmpdir(), 'herald-site-'))
+  writeFileSync(join(site, 'index.html'), '<!doctype html><title>my front-end</title>')
+  const server = await start(['--static', site])
+  try {
+    expect(await (await fetch(`${server.base}/`)).text()).toContain('my front-end')
+    expect((await fetch(`${server.base}/chat.html`)).status).toBe(200)
+    expect((await fetch(`${server.base}/healthz`)).status).toBe(200)
+  } finally {
+    server.child.kill('SIGKILL')
+    rmSync(site, { recursive: true, force: true })
+  }
+})

@@ -1,4 +1,4 @@
-import { createApp } from '../src/app'
+import { createServer } from '../src/server'
 import type { HeraldOptions } from '../src/config'
 import { parseSseBlock } from './sse-parse'
 
@@ -6,12 +6,12 @@ import { parseSseBlock } from './sse-parse'
 export interface TestServer {
   base: string
   wsBase: string
-  hub: ReturnType<typeof createApp>['hub']
+  hub: ReturnType<typeof createServer>['hub']
   stop(): Promise<void>
 }
 
 export async function startServer(overrides: Partial<HeraldOptions> = {}, listen: { idleTimeout?: number } = {}): Promise<TestServer> {
-  const { app, hub } = createApp({ host: '127.0.0.1', port: 0, ...overrides })
+  const { app, hub } = createServer({ host: '127.0.0.1', port: 0, ...overrides })
   app.listen({ port: 0, hostname: '127.0.0.1', ...listen })
   const port = app.server?.port
   if (!port) throw new Error('server did not start')

@@ -1,9 +1,9 @@
 import { expect, test } from 'bun:test'
-import { createApp } from '../src/app'
+import { createServer } from '../src/server'
 import { SseClient, waitFor, WsClient } from './helpers'
 
 function listen(overrides = {}) {
-  const herald = createApp({ host: '127.0.0.1', port: 0, ...overrides })
+  const herald = createServer({ host: '127.0.0.1', port: 0, ...overrides })
   herald.app.listen({ port: 0, hostname: '127.0.0.1' })
   const base = `http://127.0.0.1:${herald.app.server?.port}`
   return { ...herald, base }

@@ -5,7 +5,7 @@ export type Stats = Omit<HubStats, 'slowConsumers' | 'gauges'> & {
   websockets: number
   memory: { rss: number; heapUsed: number }
   slowConsumers: { sse: number; ws: number }
-  gauges: { sseAbortListeners: number; sseKeepAliveTimers: number }
+  gauges: { sseAbortListeners: number; sseKeepAliveTimers: number; wsNativeTopics: number }
 }
 
 export async function fetchStats(base: string): Promise<Stats> {

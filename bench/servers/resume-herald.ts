@@ -5,7 +5,7 @@
  * announces `bench:filled {json}` with the resume positions to try. An event-loop lag probe runs
  * from then on: the `lag` command answers the longest stall since the last `lag`, in milliseconds.
  */
-import { createApp } from '../../src/app'
+import { createServer } from '../../src/server'
 import type { StoreSpec } from '../../src/config'
 import { runControl } from './control'
 
@@ -15,7 +15,7 @@ const perTopic = Number(process.env.BENCH_PER_TOPIC ?? 30)
 const data = 'x'.repeat(Number(process.env.BENCH_DATA_BYTES ?? 16))
 const replayBack = Number(process.env.BENCH_REPLAY ?? 10_000)
 
-const { app, hub } = createApp({ port: 0, host: '127.0.0.1', store })
+const { app, hub } = createServer({ port: 0, host: '127.0.0.1', store })
 app.listen({ port: 0, hostname: '127.0.0.1' })
 
 /** The longest gap between two ticks of a 1 ms interval, minus the interval: how long the loop was blocked. */

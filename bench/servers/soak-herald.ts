@@ -3,10 +3,10 @@
  * buffers so slow clients really are cut, a history deep enough that cut clients resume without a
  * reset, and the WebSocket message rate limit out of the way of the soak's publishers.
  */
-import { createApp } from '../../src/app'
+import { createServer } from '../../src/server'
 import { runControl } from './control'
 
-const { app } = createApp({
+const { app } = createServer({
   port: 0,
   host: '127.0.0.1',
   queueSize: 256,

@@ -1,36 +1,16 @@
 import { Elysia } from 'elysia'
-import { HubError, type HubErrorCode } from '../hub/errors'
+import { ERROR_STATUS, HubError, type HubErrorCode } from '../hub/errors'
 import type { Logger } from '../log'
 import type { RouteMethods } from './methods'
 
-/** The HTTP status for each hub error code: the one place this mapping lives. */
-export const STATUS_BY_CODE: Record<HubErrorCode, number> = {
-  invalid_topic: 400,
-  invalid_selector: 400,
-  invalid_event: 400,
-  invalid_id: 400,
-  id_not_increasing: 409,
-  invalid_last_event_id: 400,
-  invalid_data: 400,
-  invalid_message: 400,
-  unknown_field: 400,
-  malformed_json: 400,
-  empty_body: 400,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  too_many_topics: 400,
-  unknown_type: 400,
-  method_not_allowed: 405,
-  not_found: 404,
-  shutting_down: 503,
-  store_unavailable: 503,
-  too_many_connections: 503,
-  too_many_subscriptions: 503,
-  rate_limited: 429,
-}
+/** The HTTP status for each error code: the table in hub/errors.ts, the one place this mapping lives. */
+export const STATUS_BY_CODE: Readonly<Record<HubErrorCode, number>> = ERROR_STATUS
 
 /** Every error body: `{"error": {"code": "...", "message": "..."}}`. */
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+export type ErrorBody = { error: { code: HubErrorCode; message: string } }
+
+/** Every error body: `{"error": {"code": "...", "message": "..."}}`; only codes from the one list (hub/errors.ts) compile. */
+export function errorBody(code: HubErrorCode, message: string): ErrorBody {
   return { error: { code, message } }
 }
 
@@ -48,8 +28,9 @@ function validationSummary(error: unknown): string {
 function unrouted(request: Request, set: { status?: number | string; headers: Record<string, string | number> }, methods: RouteMethods | undefined) {
   const path = new URL(request.url).pathname
   const allow = methods?.allowed(path) ?? []
-  if (allow.length === 0) {
-    set.status = 404
+  // No route at all, or one for this very method that found nothing (a file a --static folder lacks).
+  if (allow.length === 0 || allow.includes(request.method)) {
+    set.status = STATUS_BY_CODE.not_found
     return errorBody('not_found', 'no such route; the API is documented at /swagger')
   }
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: [...allow, 'OPTIONS'].join(', ') } })
@@ -59,32 +40,52 @@ function unrouted(request: Request, set: { status?: number | string; headers: Re
   return errorBody('method_not_allowed', `${request.method} is not allowed on ${shown}: use ${allow.join(' or ')} (the API is documented at /swagger)`)
 }
 
+/** What an error hook receives from Elysia, as far as `errorResponse` reads it. */
+export interface ErrorContext {
+  code: unknown
+  error: unknown
+  request: Request
+  set: { status?: number | string; headers: Record<string, string | number> }
+}
+
 /**
- * Turns every thrown error into the JSON error body with the right status. Global scope. `methods`
- * (the app's route table) turns a wrong method on a known path into `405` rather than `404`.
+ * The JSON error body (and status) for anything thrown while handling a request: hub errors by
+ * their code, Elysia's validation and parse errors as 400, anything else as a logged 500. `methods`
+ * (an app's route table) turns a request no route matched into `405` when the path exists for
+ * other methods; without it such a request is not handled here (undefined: the app's own 404).
  */
-export const errorHandler = (log: Logger, methods?: RouteMethods) =>
-  new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
+export function errorResponse({ code, error, set, request }: ErrorContext, log: Logger, methods?: RouteMethods) {
   // Errors thrown while parsing a body reach us wrapped in Elysia's ParseError.
   const hubError = error instanceof HubError ? error : (error as { cause?: unknown }).cause
   if (hubError instanceof HubError) {
     set.status = STATUS_BY_CODE[hubError.code]
+    if (hubError.code === 'shutting_down') {
+      set.headers['retry-after'] = '5'
+      set.headers.connection = 'close'
+    }
     // A client's mistake, not the server's: visible with --log-level debug.
     log.debug('request refused', { method: request.method, path: new URL(request.url).pathname, status: set.status, code: hubError.code })
     return errorBody(hubError.code, hubError.message)
   }
   switch (code) {
     case 'NOT_FOUND':
-      return unrouted(request, set, methods)
+      return methods ? unrouted(request, set, methods) : undefined
     case 'VALIDATION':
-      set.status = 400
+      set.status = STATUS_BY_CODE.invalid_request
       return errorBody('invalid_request', validationSummary(error))
     case 'PARSE':
-      set.status = 400
+      set.status = STATUS_BY_CODE.malformed_json
       return errorBody('malformed_json', 'the body could not be parsed')
     default:
       log.error('request failed', { method: request.method, url: request.url, error })
-      set.status = 500
+      set.status = STATUS_BY_CODE.internal_error
       return errorBody('internal_error', 'the server failed to handle the request; it has been logged')
   }
-})
+}
+
+/**
+ * The standalone server's error hook, for every route of the app (global scope): the JSON error
+ * body with the right status, and `405` / JSON `404` for requests no route matched. The `herald()`
+ * plugin does not install it: it answers errors of its own routes only (see plugin.ts).
+ */
+export const errorHandler = (log: Logger, methods?: RouteMethods) => new Elysia({ name: 'herald-errors' }).onError({ as: 'global' }, (context) => errorResponse(context, log, methods))

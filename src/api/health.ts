@@ -1,11 +1,11 @@
 import { Elysia, t } from 'elysia'
 import { VERSION } from '../config'
-import type { Hub } from '../hub/hub'
+import type { HeraldStats } from './herald-api'
 
 const startedAt = Date.now()
 
 /** `GET /healthz` (liveness, cheap) and `GET /stats` (counters for dashboards and leak tests). */
-export function healthApi(hub: Hub, websockets: { count(): number }) {
+export function healthApi(api: { stats(): HeraldStats }) {
   return new Elysia({ name: 'herald-health' })
     .get('/healthz', () => ({ status: 'ok' as const, version: VERSION, uptime: Math.round((Date.now() - startedAt) / 1000) }), {
       response: t.Object({ status: t.Literal('ok'), version: t.String(), uptime: t.Number({ description: 'seconds since start' }) }),
@@ -13,10 +13,7 @@ export function healthApi(hub: Hub, websockets: { count(): number }) {
     })
     .get(
       '/stats',
-      () => {
-        const memory = process.memoryUsage()
-        return { ...hub.stats(), websockets: websockets.count(), memory: { rss: memory.rss, heapUsed: memory.heapUsed } }
-      },
+      () => api.stats(),
       { detail: { tags: ['Operations'], summary: 'Counters: events published, live subscribers, history size, WebSocket connections, memory' } },
     )
 }

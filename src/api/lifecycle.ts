@@ -1,9 +1,8 @@
-import { Elysia } from 'elysia'
-import { errorBody } from './errors'
+import { HubError } from '../hub/errors'
 
 /**
- * Tracks publishes in flight and refuses new requests once shutdown has begun, so the shutdown
- * can wait for every publish that was already accepted for reading before it ends the streams.
+ * Tracks publishes in flight and refuses new requests to Herald's routes once shutdown has begun,
+ * so the shutdown can wait for every publish that was already being read before it ends the streams.
  */
 export class Lifecycle {
   draining = false
@@ -22,23 +21,25 @@ export class Lifecycle {
     return new Promise((resolve) => this.idle.push(resolve))
   }
 
-  plugin() {
-    return new Elysia()
-      .onRequest(({ request, set }) => {
-        if (this.draining) {
-          set.status = 503
-          set.headers['retry-after'] = '5'
-          set.headers.connection = 'close'
-          return errorBody('shutting_down', 'Herald is shutting down; retry shortly')
-        }
-        if (request.method === 'POST') {
-          this.counted.add(request)
-          this.inFlight++
-        }
-      })
-      .onAfterResponse({ as: 'global' }, ({ request }) => {
-        if (!this.counted.delete(request)) return
-        if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve()
-      })
+  /** Throws 503 `shutting_down` once shutdown has begun. */
+  refuseIfDraining(): void {
+    if (this.draining) throw new HubError('shutting_down', 'Herald is shutting down; retry shortly')
+  }
+
+  /**
+   * Counts a publish from the moment its body starts being read (refused once draining), so a
+   * shutdown waits for it. Pair with `leave`, called when its response has been sent.
+   */
+  enter(request: Request): void {
+    this.refuseIfDraining()
+    if (this.counted.has(request)) return
+    this.counted.add(request)
+    this.inFlight++
+  }
+
+  /** Ends what `enter` counted for this request; a no-op for a request it did not count. */
+  leave(request: Request): void {
+    if (!this.counted.delete(request)) return
+    if (--this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve()
   }
 }

@@ -3,7 +3,9 @@ import { HubError } from '../hub/errors'
 import { PUBLISH_FIELDS, type PublishInput } from '../hub/event'
 import { refuseUnknownFields } from '../hub/fields'
 import type { Hub } from '../hub/hub'
+import { allowAll, type PrincipalOf } from '../hub/principal'
 import { readPublishBody } from './body'
+import type { RouteGuard } from './route-guard'
 
 const Data = t.Any({
   description: 'The payload: a string (sent as is) or any JSON value (sent as JSON text). Required.',
@@ -32,6 +34,7 @@ const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.Stri
 
 const errorResponses = {
   400: ErrorBody,
+  403: ErrorBody,
   409: ErrorBody,
   413: ErrorBody,
   415: ErrorBody,
@@ -75,19 +78,22 @@ function expand(item: Record<string, unknown>, what: string): PublishInput[] {
  * validated by the hub alone, so HTTP and WebSocket publishers get the same error codes; the TypeBox
  * schemas below only document the bodies in OpenAPI. A batch is all-or-nothing.
  */
-export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
-  const parse = ({ request }: { request: Request }) => readPublishBody(request, options.maxMessageBytes)
+export function publishApi(hub: Hub, options: { maxMessageBytes: number; principal?: PrincipalOf }, guard: RouteGuard) {
+  const parse = guard.parse((request) => readPublishBody(request, options.maxMessageBytes))
+  // Who publishes: the hub refuses a batch with a topic it may not publish to (403 forbidden).
+  const principalOf = options.principal ?? allowAll
   return new Elysia({ name: 'herald-publish' })
     .post(
       '/topics/*',
-      async ({ params, body }) => {
-        const raw = params['*']
-        const topic = raw.includes('%') ? decodePath(raw) : raw
-        const fields = asObject(body, 'the body must be a JSON object such as {"data": "Hello!"}')
-        checkTopicBody(fields)
-        const [event] = await hub.publish([{ ...fields, topic } as PublishInput])
-        return { id: event!.id, topic: event!.topic }
-      },
+      (context) =>
+        guard.run(context, async () => {
+          const raw = context.params['*']
+          const topic = raw.includes('%') ? decodePath(raw) : raw
+          const fields = asObject(context.body, 'the body must be a JSON object such as {"data": "Hello!"}')
+          checkTopicBody(fields)
+          const [event] = await hub.publish([{ ...fields, topic } as PublishInput], await principalOf(context.request))
+          return { id: event!.id, topic: event!.topic }
+        }),
       {
         parse,
         response: { 200: Published, ...errorResponses },
@@ -97,16 +103,18 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }) {
     )
     .post(
       '/publish',
-      async ({ body }) => {
-        const items = Array.isArray(body) ? body : [body]
-        if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
-        const inputs = items.flatMap((item, index) => {
-          const what = Array.isArray(body) ? `item ${index}` : 'the body'
-          return expand(asObject(item, `${what}: each event must be an object such as {"topic": "news", "data": "Hello!"}`), what)
-        })
-        const events = await hub.publish(inputs)
-        return { events: events.map(({ id, topic }) => ({ id, topic })) }
-      },
+      (context) =>
+        guard.run(context, async () => {
+          const body = context.body
+          const items = Array.isArray(body) ? body : [body]
+          if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
+          const inputs = items.flatMap((item, index) => {
+            const what = Array.isArray(body) ? `item ${index}` : 'the body'
+            return expand(asObject(item, `${what}: each event must be an object such as {"topic": "news", "data": "Hello!"}`), what)
+          })
+          const events = await hub.publish(inputs, await principalOf(context.request))
+          return { events: events.map(({ id, topic }) => ({ id, topic })) }
+        }),
       {
         parse,
         response: { 200: t.Object({ events: t.Array(Published) }), ...errorResponses },
@@ -160,6 +168,7 @@ export const TOPIC_PATH_DOC = {
     responses: {
       200: { description: 'Stored and queued to every subscriber', content: { 'application/json': { schema: { $ref: '#/components/schemas/Published' } } } },
       400: errorResponse('Invalid topic, event name, id, data or body'),
+      403: errorResponse('You may not publish to this topic'),
       409: errorResponse('The id you chose is not newer than the last one'),
       413: errorResponse('The body is larger than --max-message-size'),
       415: errorResponse('Unsupported content type'),

@@ -104,8 +104,9 @@ export class MemoryHistory implements HistoryStore {
     return drive(this.replay(watch, accepts, limit, topics), watch, this.replays, this.pause)
   }
 
+  /** The newest id held, or the store's start position when it holds none yet (never before it). */
   head(): EventId {
-    return this.newest
+    return compareIds(this.newest, this.floor) > 0 ? this.newest : this.floor
   }
 
   stats(): { topics: number; events: number } {

@@ -128,8 +128,9 @@ export class SqliteHistory implements HistoryStore {
     return drive(this.replay(watch, accepts, limit, topics), watch, this.replays, this.pause)
   }
 
+  /** The newest id ever appended, or the file's creation position when nothing was (never before the floor). */
   head(): EventId {
-    return this.newest
+    return compareIds(this.newest, this.floor) > 0 ? this.newest : this.floor
   }
 
   stats(): { topics: number; events: number } {

@@ -1,16 +1,19 @@
-import type { Broker } from '../broker/broker'
-import type { HistoryStore } from '../history/store'
+import type { Broker } from './broker'
 import { Delivery } from './delivery'
 import { HubError } from './errors'
 import { type HubEvent, type PublishInput, validatePublish } from './event'
-import { compareIds, type EventId, formatEventId, IdGenerator, parseEventId } from './id'
+import type { HistoryStore } from './history'
+import { compareIds, type EventId, formatEventId, parseEventId } from './id'
+import { ALLOW_ALL, type Principal, visibilityOf } from './principal'
 import { SelectorQuota } from './quota'
 import { Registry, type Subscriber } from './registry'
 import { Subscription } from './subscription'
 import { parseSelector, type Selector } from './topics'
 
 export interface HubOptions {
+  /** Where resumes read from (the broker writes to it). Closed by `close`. */
   history: HistoryStore
+  /** Gives published batches their ids, keeps them (in `history`) and announces them; see hub/broker.ts. */
   broker: Broker
   /** Largest `data`, in UTF-8 bytes, a publish may carry (0 = no limit). */
   maxDataBytes: number
@@ -24,10 +27,6 @@ export interface HubOptions {
   maxConnections?: number
   /** Most topics and patterns subscribed at once, summed over all connections (see `quota`); 0 or absent = no limit. */
   maxTotalSelectors?: number
-  /** Clock for event ids (tests pin it). */
-  now?: () => number
-  /** How far from `now` a publisher-chosen id's milliseconds may be, either way (default 60 s; see id.ts). */
-  maxIdSkewMs?: number
 }
 
 export interface SubscribeOptions {
@@ -35,6 +34,8 @@ export interface SubscribeOptions {
   lastEventId?: string
   /** Ends the subscription when aborted (pass the request's signal). */
   signal?: AbortSignal
+  /** Who subscribes: every selector must be allowed (else `forbidden`), and only what it may see is delivered. Default ALLOW_ALL. */
+  principal?: Principal
 }
 
 /** What /stats shows of the hub: counters since start and gauges of what is alive now. */
@@ -56,12 +57,11 @@ export interface HubStats {
   gauges: Record<string, number>
 }
 
-/** Called with each delivery after subscribers got it: the WebSocket transport's native fan-out. */
-export type Fanout = (delivery: Delivery) => void
-
 /**
- * The topic registry and the one path every event takes: validate → id → broker → (back from the
- * broker) history → subscribers and fan-outs. Knows nothing of HTTP, WebSockets or Elysia.
+ * The topic registry and the one path every event takes: validate and check the principal → the
+ * broker (ids, history, announcement) → back from the broker's announcement, the registry's
+ * subscribers (SSE subscriptions, WebSocket connections and their native fan-out, observers).
+ * Knows nothing of HTTP, WebSockets or Elysia.
  */
 export class Hub {
   private readonly registry = new Registry()
@@ -71,8 +71,6 @@ export class Hub {
    */
   readonly quota: SelectorQuota
   private readonly subscriptions = new Set<Subscription>()
-  private readonly fanouts = new Set<Fanout>()
-  private readonly ids: IdGenerator
   private published = 0
   /** Subscriber connections open now (SSE streams + WebSockets), for maxConnections. */
   private connections = 0
@@ -86,39 +84,36 @@ export class Hub {
   private closed = false
 
   constructor(private readonly options: HubOptions) {
-    this.ids = new IdGenerator(options.now, options.maxIdSkewMs)
     this.quota = new SelectorQuota(options.maxTotalSelectors ?? 0)
-    this.ids.advanceTo(options.history.head())
     options.broker.onDeliver((events) => this.deliver(events))
   }
 
-  /** The newest id the hub has assigned or delivered. */
+  /** The newest id delivered (or held by the store at start), from the broker. */
   get head(): string {
-    return formatEventId(this.ids.current)
+    return formatEventId(this.options.broker.head())
   }
 
   /**
-   * Publishes a batch atomically: every input is validated and given an id before any is sent,
-   * so one bad input rejects the whole batch and publishes nothing. Resolves with the stored
-   * events, in order, once the broker has accepted them.
+   * Publishes a batch atomically: every input is validated and `principal` must be allowed to
+   * publish to every topic (`forbidden`) before any is sent, so one bad input publishes nothing.
+   * Resolves with the events, in order, once the broker has kept them and they are queued to every
+   * subscriber here; rejects, having delivered nothing, when it could not keep them.
    */
-  async publish(inputs: readonly PublishInput[]): Promise<HubEvent[]> {
+  async publish(inputs: readonly PublishInput[], principal: Principal = ALLOW_ALL): Promise<HubEvent[]> {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; publish again after it restarts')
     const validated = inputs.map((input) => validatePublish(input, this.options.maxDataBytes))
-    const before = this.ids.current
-    const time = Date.now()
-    let events: HubEvent[]
-    try {
-      events = validated.map(({ topic, event, data, json, id }) => {
-        const position = id ? this.ids.accept(id) : this.ids.next()
-        return { id: formatEventId(position), position, topic, event, data, json, time }
-      })
-    } catch (error) {
-      this.ids.rollback(before)
-      throw error
+    for (const { topic } of validated) {
+      if (!principal.mayPublish(topic)) throw new HubError('forbidden', `you may not publish to ${JSON.stringify(topic)}; nothing in this batch was published`)
     }
-    if (events.length > 0) await this.options.broker.publish(events)
-    return events
+    if (validated.length === 0) return []
+    return await this.options.broker.publish(validated)
+  }
+
+  /** Throws `forbidden` unless `principal` may subscribe with every one of `selectors`. */
+  checkSubscribe(selectors: readonly Selector[], principal: Principal): void {
+    for (const selector of selectors) {
+      if (!principal.maySubscribe(selector)) throw new HubError('forbidden', `you may not subscribe to ${JSON.stringify(selector.source)}`)
+    }
   }
 
   /** Parses client selectors (a string or a list), enforcing `maxSelectors`; at least one is required. */
@@ -171,11 +166,13 @@ export class Hub {
   async subscribe(selectors: readonly Selector[], options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; reconnect after it restarts')
     const after = this.parseLastEventId(options.lastEventId)
+    const principal = options.principal ?? ALLOW_ALL
+    this.checkSubscribe(selectors, principal)
     this.checkCapacity()
     this.quota.take(selectors.length)
     const release = this.admit()
     this.abortListeners++
-    const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, (ended) => {
+    const subscription = new Subscription(selectors, this.options.queueLimit, options.signal, visibilityOf(principal), (ended) => {
       release()
       this.quota.give(selectors.length)
       this.abortListeners--
@@ -184,13 +181,19 @@ export class Hub {
       this.subscriptions.delete(ended)
     })
     try {
-      await this.catchUp(selectors, after, (missed, resetTo) => {
-        if (subscription.ended) return
-        subscription.resetTo = resetTo
-        subscription.replay(missed)
-        this.subscriptions.add(subscription)
-        this.registry.add(subscription, selectors)
-      })
+      await this.catchUp(
+        selectors,
+        after,
+        (missed, resetTo) => {
+          if (subscription.ended) return
+          subscription.resetTo = resetTo
+          if (after === undefined) subscription.startedAfter = this.head
+          subscription.replay(missed)
+          this.subscriptions.add(subscription)
+          this.registry.add(subscription, selectors)
+        },
+        principal,
+      )
     } catch (error) {
       // A failed history read must not leave the abort listener behind.
       subscription.end('aborted')
@@ -205,20 +208,24 @@ export class Hub {
    * caller can attach its live path with nothing slipping between. `resetTo` (the head id at the
    * time of the call) is given when the history cannot prove it holds everything after `after`:
    * the position is too old, unknown (newer than any id), or more than `maxReplay` events back.
-   * Without `after`, nothing is replayed.
+   * Without `after`, nothing is replayed. Throws `forbidden` unless `principal` may subscribe with
+   * every selector; what is replayed is only what it may see (the live path filters the same way
+   * through the subscriber's `sees`, which the caller sets with `visibilityOf`).
    */
   async catchUp(
     selectors: readonly Selector[],
     after: EventId | undefined,
     goLive: (missed: HubEvent[], resetTo: string | undefined) => void,
+    principal: Principal = ALLOW_ALL,
   ): Promise<void> {
+    this.checkSubscribe(selectors, principal)
     if (after === undefined) {
       goLive([], undefined)
       return
     }
-    const head = this.ids.current
+    const head = this.options.broker.head()
     const buffered: HubEvent[] = []
-    const listener: Subscriber = { receive: (delivery) => buffered.push(delivery.event) }
+    const listener: Subscriber = { receive: (delivery) => buffered.push(delivery.event), sees: visibilityOf(principal), internal: true }
     this.registry.add(listener, selectors)
     try {
       const accepts = (topic: string) => selectors.some((selector) => selector.matches(topic))
@@ -226,8 +233,15 @@ export class Hub {
       const named = selectors.some((selector) => selector.isPattern) ? undefined : selectors.map((selector) => selector.source)
       const found = compareIds(after, head) > 0 ? { events: [], complete: false } : await this.options.history.since(after, accepts, this.options.maxReplay, named)
       this.registry.remove(listener)
-      const missed = found.complete ? found.events : []
-      const last = missed.at(-1)?.position ?? (found.complete ? after : head)
+      let read = found.complete ? found.events : []
+      // An async store may already hold events the broker has not announced yet: they come live
+      // after goLive, so replaying them too would send them twice.
+      const announced = this.options.broker.head()
+      const newest = read.at(-1)
+      if (newest && compareIds(newest.position, announced) > 0) read = read.filter((event) => compareIds(event.position, announced) <= 0)
+      // Replay is filtered like live delivery (the listener's `sees`); `last` is the newest id read, seen or not.
+      const missed = principal.seesEverything ? read : read.filter((event) => principal.maySee(event))
+      const last = found.complete ? (read.at(-1)?.position ?? after) : head
       for (const event of buffered) if (compareIds(event.position, last) > 0) missed.push(event)
       goLive(missed, found.complete ? undefined : formatEventId(head))
     } finally {
@@ -236,9 +250,10 @@ export class Hub {
   }
 
   /**
-   * Adds selectors to a live subscriber (the WebSocket transport's patterns and catch-up buffers);
-   * ones it already holds are skipped. Returns the ones added. Costs what is added, not what the
-   * subscriber holds. Does not touch `quota`: the caller accounts for what it holds.
+   * Adds selectors to a live subscriber (a WebSocket connection, its catch-up buffer, the native
+   * fan-out); ones it already holds are skipped. Returns the ones added. Costs what is added, not
+   * what the subscriber holds. Does not touch `quota`: the caller accounts for what it holds, and
+   * checks the principal (`checkSubscribe`, or `catchUp`) and sets `sees` (`visibilityOf`) itself.
    */
   attach(subscriber: Subscriber, selectors: Iterable<Selector>): Selector[] {
     return this.registry.add(subscriber, selectors)
@@ -254,10 +269,15 @@ export class Hub {
     return this.registry.covers(subscriber, topic)
   }
 
-  /** Registers a fan-out called once per delivered event; returns its remover. */
-  addFanout(fanout: Fanout): () => void {
-    this.fanouts.add(fanout)
-    return () => this.fanouts.delete(fanout)
+  /**
+   * Calls `receive` with every event on `selectors` (topics or patterns, parsed), as a registry
+   * subscriber that sees everything and is not a client (not counted in `stats().subscribers`):
+   * for in-process observers such as the demos' server side. Returns the remover.
+   */
+  watch(selectors: readonly string[], receive: (delivery: Delivery) => void): () => void {
+    const observer: Subscriber = { receive, internal: true }
+    this.registry.add(observer, selectors.map(parseSelector))
+    return () => this.registry.remove(observer)
   }
 
   /** Live SSE-style subscriptions, for keep-alive timers and shutdown. */
@@ -300,23 +320,21 @@ export class Hub {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Publishes already accepted are kept and delivered first, so their subscribers get them.
+    // Synchronous parts run before this returns its promise: an app's onStop hooks are not
+    // awaited (Elysia 1.4.30), and a restarted server must be able to open the same file at once.
+    const broker = this.options.broker.close()
+    if (broker) await broker
     for (const subscription of [...this.subscriptions]) subscription.end('closed')
-    await this.options.broker.close()
-    await this.options.history.close()
+    const history = this.options.history.close()
+    if (history) await history
   }
 
+  /** The broker's announcement: the only way events reach subscribers (already kept, in id order). */
   private deliver(events: readonly HubEvent[]): void {
-    const last = events.at(-1)
-    if (last) this.ids.advanceTo(last.position)
-    // A synchronous store (memory, sqlite) has stored the batch when append returns: before any
-    // subscriber sees it and, since the memory broker delivers inside publish, before the publish
-    // is acknowledged. If it throws (store_unavailable), nothing is delivered and the publish fails.
-    void this.options.history.append(events)
     for (const event of events) {
       this.published++
-      const delivery = new Delivery(event, ++this.deliveries)
-      this.registry.deliver(delivery)
-      for (const fanout of this.fanouts) fanout(delivery)
+      this.registry.deliver(new Delivery(event, ++this.deliveries))
     }
   }
 }

@@ -1,15 +1,28 @@
 import type { Delivery } from './delivery'
+import type { HubEvent } from './event'
 import { PatternIndex } from './pattern-index'
 import type { Selector } from './topics'
 
-/** Anything that receives events by selector: an SSE subscription, a WebSocket's pattern subscriptions, a catch-up buffer. */
+/**
+ * Anything that receives events by selector: an SSE subscription, a WebSocket connection, the
+ * WebSocket native fan-out, a catch-up buffer, an in-process observer.
+ */
 export interface Subscriber {
   /** Called synchronously during delivery; must not throw and must not block. */
   receive(delivery: Delivery): void
+  /**
+   * The subscriber's principal's visibility check (principal.ts `visibilityOf`): an event it says
+   * no to is not handed over, whichever selector matched. Absent (allow-all): no call per event.
+   * Read once, when the subscriber is first added.
+   */
+  readonly sees?: ((event: HubEvent) => boolean) | undefined
+  /** Herald's own (the native fan-out, catch-up buffers, observers), not a client: left out of `size`. */
+  readonly internal?: boolean
 }
 
 interface Entry {
   readonly subscriber: Subscriber
+  readonly sees: ((event: HubEvent) => boolean) | undefined
   /** This subscriber's selectors, by source. */
   readonly selectors: Map<string, Selector>
   /** The last delivery number handed to this subscriber: one event is delivered once even when several of its selectors match. */
@@ -53,6 +66,8 @@ export class Registry {
   private readonly exact = new Map<string, Holders>()
   private readonly patterns = new PatternIndex<Holders>()
   private readonly entries = new Map<Subscriber, Entry>()
+  /** Entries of `internal` subscribers. */
+  private internals = 0
   private registrations = 0
   private mark = 0
   /** The delivery being handed out and its mark, for `handPattern` (one function, not a closure per event). */
@@ -60,9 +75,9 @@ export class Registry {
   private currentMark = 0
   private readonly handPattern = (holders: Holders): void => handAll(holders, this.currentMark, this.current as Delivery)
 
-  /** Number of subscribers holding at least one selector. */
+  /** Number of client subscribers (not `internal`) holding at least one selector. */
   get size(): number {
-    return this.entries.size
+    return this.entries.size - this.internals
   }
 
   /** Selectors held, summed over subscribers (a selector held by two subscribers counts twice). */
@@ -84,7 +99,10 @@ export class Registry {
     const added: Selector[] = []
     for (const selector of selectors) {
       if (entry?.selectors.has(selector.source)) continue
-      if (!entry) this.entries.set(subscriber, (entry = { subscriber, selectors: new Map(), lastMark: 0 }))
+      if (!entry) {
+        this.entries.set(subscriber, (entry = { subscriber, sees: subscriber.sees, selectors: new Map(), lastMark: 0 }))
+        if (subscriber.internal) this.internals++
+      }
       entry.selectors.set(selector.source, selector)
       const map = selector.isPattern ? this.patterns : this.exact
       map.set(selector.source, withHolder(map.get(selector.source), entry))
@@ -114,7 +132,10 @@ export class Registry {
       if (left === undefined) map.delete(source)
       else map.set(source, left)
     }
-    if (entry.selectors.size === 0) this.entries.delete(subscriber)
+    if (entry.selectors.size === 0) {
+      this.entries.delete(subscriber)
+      if (subscriber.internal) this.internals--
+    }
     this.registrations -= removed
     return removed
   }
@@ -127,7 +148,7 @@ export class Registry {
     return this.patterns.match(topic, (holders) => holds(holders, entry))
   }
 
-  /** Hands the delivery to every subscriber with a selector matching its topic, once each. */
+  /** Hands the delivery to every subscriber with a selector matching its topic that `sees` it, once each. */
   deliver(delivery: Delivery): void {
     const topic = delivery.event.topic
     const mark = ++this.mark
@@ -156,5 +177,6 @@ function handAll(holders: Holders, mark: number, delivery: Delivery): void {
 function hand(entry: Entry, mark: number, delivery: Delivery): void {
   if (entry.lastMark === mark) return
   entry.lastMark = mark
+  if (entry.sees !== undefined && !entry.sees(delivery.event)) return
   entry.subscriber.receive(delivery)
 }

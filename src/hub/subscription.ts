@@ -26,11 +26,17 @@ export class Subscription implements Subscriber {
 
   /** Set when the resume position could not be served in full: the consumer should send `reset`. */
   resetTo: string | undefined
+  /** Set for a subscription without a resume position: the head when it went live (it gets every event after it). */
+  startedAfter: string | undefined
 
+  /**
+   * @param sees the subscriber's visibility check (principal.ts `visibilityOf`); undefined sees all
+   */
   constructor(
     readonly selectors: readonly Selector[],
     private readonly queueLimit: number,
     private readonly signal: AbortSignal | undefined,
+    readonly sees: ((event: HubEvent) => boolean) | undefined,
     private readonly onEnd: (subscription: Subscription) => void,
   ) {
     if (signal?.aborted) queueMicrotask(this.onAbort)

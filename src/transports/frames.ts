@@ -24,9 +24,15 @@ export function sseText(event: HubEvent): string {
 /** One SSE event as bytes, shared by every SSE subscriber of the event. */
 export const sseFrame = (event: HubEvent): Uint8Array => utf8.encode(sseText(event))
 
-/** The first chunk of every stream: tells EventSource how long to wait before reconnecting. */
-export function sseRetry(milliseconds: number): Uint8Array {
-  return utf8.encode(`retry: ${Math.max(0, Math.round(milliseconds))}\n\n`)
+/**
+ * The first chunk of every stream: tells EventSource how long to wait before reconnecting, and,
+ * with `position` (a stream that did not resume), the id it starts after: an id-only block sets
+ * EventSource's last event id without dispatching an event, so a reconnect of a stream that has
+ * received nothing yet still resumes from where it started instead of missing what came between.
+ */
+export function sseRetry(milliseconds: number, position?: string): Uint8Array {
+  const id = position === undefined ? '' : `id: ${position}\n`
+  return utf8.encode(`retry: ${Math.max(0, Math.round(milliseconds))}\n${id}\n`)
 }
 
 /** A comment line: ignored by EventSource, keeps proxies and load balancers from closing the stream. */

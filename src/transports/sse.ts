@@ -1,5 +1,7 @@
 import { Elysia } from 'elysia'
+import type { RouteGuard } from '../api/route-guard'
 import type { Hub } from '../hub/hub'
+import { allowAll, type PrincipalOf } from '../hub/principal'
 import type { Delivery } from '../hub/delivery'
 import type { Subscription } from '../hub/subscription'
 import { concatFrames, SSE_KEEP_ALIVE, sseClosing, sseFrame, sseReset, sseRetry } from './frames'
@@ -9,6 +11,8 @@ export interface SseOptions {
   keepAliveMs: number
   /** The `retry:` hint, in milliseconds. */
   retryMs: number
+  /** The principal of a request (default: allow-all); the hub checks it and filters what the stream gets. */
+  principal?: PrincipalOf
 }
 
 /** Headers every SSE response carries; `x-accel-buffering: no` stops nginx from buffering the stream. */
@@ -26,7 +30,7 @@ export const SSE_HEADERS = {
  */
 export async function* topicStream(subscription: Subscription, options: SseOptions, encode: BatchEncoder, lastEventId?: string): AsyncGenerator<Uint8Array> {
   try {
-    yield sseRetry(options.retryMs)
+    yield sseRetry(options.retryMs, subscription.startedAfter)
     if (subscription.resetTo) yield sseReset(subscription.resetTo, lastEventId)
     for (;;) {
       const batch = await subscription.next()
@@ -64,11 +68,19 @@ export function sharedBatchEncoder(): BatchEncoder {
   }
 }
 
+/** The shared keep-alive timer of a hub's SSE streams. */
+export interface KeepAliveTimer {
+  /** Starts the timer if it is not running (streams call it as they start). */
+  ensure(): void
+  stop(): void
+  running(): boolean
+}
+
 /**
  * Runs `tick` on every live subscription at the keep-alive interval, while there are any. One
  * timer for all streams; it stops itself when the last stream ends.
  */
-function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop(): void; running(): boolean } {
+export function keepAliveTimer(hub: Hub, intervalMs: number): KeepAliveTimer {
   let timer: ReturnType<typeof setInterval> | undefined
   const stop = () => {
     if (timer) clearInterval(timer)
@@ -88,30 +100,38 @@ function keepAliveTimer(hub: Hub, intervalMs: number): { ensure(): void; stop():
   }
 }
 
+/** What the SSE route needs: the hub, stream timings, the shared keep-alive timer and batch encoder. */
+export interface SseContext {
+  hub: Hub
+  settings: SseOptions
+  keepAlive: KeepAliveTimer
+  encode: BatchEncoder
+  guard: RouteGuard
+}
+
 /** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
-export function sseTransport(hub: Hub, options: SseOptions) {
-  const keepAlive = keepAliveTimer(hub, options.keepAliveMs)
-  hub.report('gauges', 'sseKeepAliveTimers', () => (keepAlive.running() ? 1 : 0))
-  const encode = sharedBatchEncoder()
+export function sseTransport({ hub, settings: options, keepAlive, encode, guard }: SseContext) {
+  const principalOf = options.principal ?? allowAll
   return new Elysia({ name: 'herald-sse' })
-    .onStop(() => keepAlive.stop())
     .get(
       '/events',
       // An async handler that returns the generator (rather than a generator that yield*s it):
       // errors before the stream starts still become JSON error responses, and each chunk passes
       // through one generator instead of two.
-      async ({ request, server, set }) => {
-        const url = new URL(request.url)
-        const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
-        // EventSource cannot set headers on its first connect, hence the query fallback.
-        const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
-        const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal })
-        // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
-        server?.timeout(request, 0)
-        Object.assign(set.headers, SSE_HEADERS)
-        keepAlive.ensure()
-        return topicStream(subscription, options, encode, lastEventId)
-      },
+      (context) =>
+        guard.run(context, async () => {
+          const { request, server, set } = context
+          const url = new URL(request.url)
+          const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
+          // EventSource cannot set headers on its first connect, hence the query fallback.
+          const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
+          const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal, principal: await principalOf(request) })
+          // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
+          server?.timeout(request, 0)
+          Object.assign(set.headers, SSE_HEADERS)
+          keepAlive.ensure()
+          return topicStream(subscription, options, encode, lastEventId)
+        }),
       {
         // Query and header are validated by the hub (same error codes as WebSocket); this documents them.
         detail: {

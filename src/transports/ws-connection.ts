@@ -3,9 +3,11 @@ import type { Delivery } from '../hub/delivery'
 import type { HubEvent } from '../hub/event'
 import { HubError } from '../hub/errors'
 import type { Hub } from '../hub/hub'
+import { type Principal, visibilityOf } from '../hub/principal'
 import type { Subscriber } from '../hub/registry'
 import type { Selector } from '../hub/topics'
 import { wsEventFrame } from './frames'
+import type { NativeFanout } from './ws-native'
 import { TokenBucket } from './rate-limit'
 
 /** Limits one connection works within (from WsOptions). */
@@ -38,11 +40,14 @@ interface CatchUp {
 }
 
 /**
- * One WebSocket's state. Concrete topics are Bun-native subscriptions (`ws.subscribe`, delivered by
- * one `server.publish` per event). Patterns cannot be native, so the connection is one hub
- * subscriber holding all its patterns, added and removed one by one as the client changes them;
- * it skips topics the socket already gets natively, so an event matching both a topic and a
- * pattern arrives once.
+ * One WebSocket's state. Every event reaches it through the hub's registry, by one of two
+ * subscribers: the connection itself (its patterns, added and removed one by one as the client
+ * changes them), and for its concrete topics the transport's NativeFanout, which Bun turns into
+ * one `server.publish` per event (`ws.subscribe` makes the socket a native subscriber). The
+ * connection skips topics it gets natively, so an event matching both a topic and a pattern
+ * arrives once. A connection whose principal does not see every event (`seesEverything` false)
+ * is never native: it holds its topics itself too, and the registry filters each event by its
+ * `sees`, whichever selector matched.
  *
  * Everything it holds (topics and patterns, live or still catching up) counts against
  * `limits.maxTopics` and the hub's quota; room is taken before a subscribe starts (`hold`) and
@@ -56,6 +61,8 @@ interface CatchUp {
 export class Connection implements Subscriber {
   /** True once the connection was cut for reading too slowly (by Bun's backpressure limit, or by us). */
   cut = false
+  /** The native fan-out this connection's topics join, or undefined when its events need a per-event check. */
+  private readonly native: NativeFanout<Connection> | undefined
   /** Every selector the socket holds (live or catching up), by source. */
   private readonly held = new Map<string, Selector>()
   /** Set by `close`: a subscribe still queued behind a catch-up must not take room any more. */
@@ -67,13 +74,29 @@ export class Connection implements Subscriber {
   /** Frees this connection's place under maxConnections. */
   private readonly release: () => void
 
+  /**
+   * @param principal who is connected: checked by the hub on every subscribe and publish, and its
+   *   `maySee` filters what this socket receives (live and replayed)
+   * @param native the transport's native fan-out, used when the principal sees every event
+   */
   constructor(
     private readonly socket: ServerWebSocket<unknown>,
     private readonly hub: Hub,
     private readonly limits: ConnectionLimits,
+    readonly principal: Principal,
+    native: NativeFanout<Connection>,
   ) {
     this.rate = new TokenBucket(limits.messageRate)
     this.release = hub.admit()
+    this.native = principal.seesEverything ? native : undefined
+  }
+
+  /**
+   * The principal's visibility check (undefined: sees everything, no per-event call). A getter,
+   * not a field: the registry reads it once per subscriber, and a field costs every socket.
+   */
+  get sees(): ((event: HubEvent) => boolean) | undefined {
+    return visibilityOf(this.principal)
   }
 
   /** Sends one text message, noting a drop by Bun's backpressure limit. */
@@ -84,10 +107,6 @@ export class Connection implements Subscriber {
   /** After a send that answered 0: was it Bun's backpressure limit? */
   checkCut(): void {
     if (this.socket.readyState === 1 && this.socket.getBufferedAmount() > this.limits.backpressureBytes) this.cut = true
-  }
-
-  isSubscribed(topic: string): boolean {
-    return this.socket.isSubscribed(topic)
   }
 
   /**
@@ -112,7 +131,8 @@ export class Connection implements Subscriber {
   }
 
   receive(delivery: Delivery): void {
-    if (this.socket.isSubscribed(delivery.event.topic)) return
+    // Already sent by the native fan-out (this socket is live on that topic natively).
+    if (this.native && this.socket.isSubscribed(delivery.event.topic)) return
     this.send(delivery.encode(wsEventFrame))
   }
 
@@ -148,11 +168,13 @@ export class Connection implements Subscriber {
     const listener: Subscriber = {
       receive: (delivery) => {
         const topic = delivery.event.topic
-        // Already delivered natively or by this connection's patterns: not ours to queue.
-        if (this.socket.isSubscribed(topic) || this.hub.covers(this, topic)) return
+        // Already delivered natively or by this connection's live selectors: not ours to queue.
+        if ((this.native && this.socket.isSubscribed(topic)) || this.hub.covers(this, topic)) return
         catchUp.frames.push(delivery.encode(wsEventFrame))
         if (catchUp.frames.length - catchUp.next > catchUp.limit) this.tooSlow()
       },
+      sees: this.sees,
+      internal: true,
     }
     this.hub.attach(listener, selectors)
     catchUp.detach = () => this.hub.detach(listener)
@@ -178,17 +200,21 @@ export class Connection implements Subscriber {
 
   /** Drops the selectors it holds among these and gives their room back; costs the selectors named. */
   remove(selectors: readonly Selector[]): void {
-    const patterns: Selector[] = []
+    const own: Selector[] = []
     let dropped = 0
     for (const { source } of selectors) {
       const selector = this.held.get(source)
       if (!selector) continue
       this.held.delete(source)
       dropped++
-      if (selector.isPattern) patterns.push(selector)
-      else if (this.socket.isSubscribed(source)) this.socket.unsubscribe(source)
+      if (selector.isPattern || !this.native) own.push(selector)
+      else if (this.socket.isSubscribed(source)) {
+        // Both in one step: a member of the fan-out is exactly a native subscriber.
+        this.socket.unsubscribe(source)
+        this.native.leave(this, source)
+      }
     }
-    if (patterns.length > 0) this.hub.detach(this, patterns)
+    if (own.length > 0) this.hub.detach(this, own)
     this.hub.quota.give(dropped)
   }
 
@@ -197,6 +223,8 @@ export class Connection implements Subscriber {
     this.closed = true
     this.release()
     this.hub.detach(this)
+    // Bun drops a closed socket's native subscriptions itself; the fan-out forgets it here.
+    if (this.native) for (const selector of this.held.values()) if (!selector.isPattern) this.native.leave(this, selector.source)
     this.hub.quota.give(this.held.size)
     this.held.clear()
     this.catchUp?.detach()
@@ -208,16 +236,22 @@ export class Connection implements Subscriber {
     this.socket.close(code, reason)
   }
 
-  /** Makes held selectors live: topics natively, patterns in the hub. Costs the selectors given. */
+  /**
+   * Makes held selectors live: topics through the native fan-out (when this connection may use
+   * it), everything else as this connection's own registry selectors. Costs the selectors given.
+   */
   private add(selectors: readonly Selector[]): void {
-    const patterns: Selector[] = []
+    const own: Selector[] = []
     for (const selector of selectors) {
       // Dropped since (the socket closed while catching up): nothing to make live.
       if (!this.held.has(selector.source)) continue
-      if (selector.isPattern) patterns.push(selector)
-      else this.socket.subscribe(selector.source)
+      if (selector.isPattern || !this.native) own.push(selector)
+      else if (!this.socket.isSubscribed(selector.source)) {
+        this.socket.subscribe(selector.source)
+        this.native.join(this, selector)
+      }
     }
-    if (patterns.length > 0) this.hub.attach(this, patterns)
+    if (own.length > 0) this.hub.attach(this, own)
   }
 
   /** Resolves once no catch-up is pending. */

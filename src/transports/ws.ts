@@ -1,13 +1,16 @@
-import type { Server, ServerWebSocket } from 'bun'
+import type { ServerWebSocket } from 'bun'
 import { Elysia } from 'elysia'
 import { HubError } from '../hub/errors'
 import type { HubEvent, WsServerType } from '../hub/event'
 import type { Hub } from '../hub/hub'
+import { allowAll, type Principal, type PrincipalOf } from '../hub/principal'
 import type { Logger } from '../log'
-import { errorBody } from '../api/errors'
-import { wsEventFrame, wsMessage } from './frames'
+import { errorBody, STATUS_BY_CODE } from '../api/errors'
+import type { RouteGuard } from '../api/route-guard'
+import { wsMessage } from './frames'
 import { Connection } from './ws-connection'
 import { clientMessageType } from './ws-messages'
+import { NativeFanout } from './ws-native'
 
 export interface WsOptions {
   /** Largest `data` a client may publish, in bytes (larger → `payload_too_large`); frames over this plus WS_ENVELOPE_BYTES are closed with 1009. */
@@ -20,6 +23,8 @@ export interface WsOptions {
   messageRate?: number
   /** Topics and patterns one socket may hold, over all its subscribes; past it `too_many_topics` (default 256). */
   maxConnectionTopics?: number
+  /** The principal of an upgrade request, kept for the socket's life (default: allow-all). A HubError it throws refuses the upgrade. */
+  principal?: PrincipalOf
 }
 
 /** Bytes a WebSocket message may carry beyond the data limit: topic, event name, id, ref, JSON syntax. */
@@ -28,10 +33,11 @@ export const WS_ENVELOPE_BYTES = 4096
 /** What one client may send. Every message is a JSON object with a `type`; `ref` is echoed back. */
 type ClientMessage = Record<string, unknown> & { type?: unknown; ref?: unknown }
 
-/** What each upgraded socket carries (`ws.data`): the ?topic= / ?lastEventId= to subscribe on open, and its Connection once open. */
+/** What each upgraded socket carries (`ws.data`): the ?topic= / ?lastEventId= to subscribe on open, its principal, and its Connection once open. */
 interface SocketData {
   topics: string[]
   lastEventId: string | undefined
+  principal: Principal
   connection: Connection | undefined
 }
 
@@ -88,12 +94,15 @@ export function wsServerOptions(options: WsOptions) {
  * `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server → client: `event`,
  * `subscribed`, `unsubscribed`, `published`, `reset`, `error`, `pong`.
  */
-export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
+export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: RouteGuard) {
   const connections = new Set<Connection>()
-  let removeFanout: (() => void) | undefined
+  const native = new NativeFanout<Connection>(hub)
+  const principalOf = options.principal ?? allowAll
   /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
   let closedSlow = 0
   hub.report('slowConsumers', 'ws', () => closedSlow)
+  // Topics the native fan-out holds for live sockets: back to 0 when they are all gone (leak tests).
+  hub.report('gauges', 'wsNativeTopics', () => native.topics)
   const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096, messageRate: options.messageRate ?? 0, maxTopics: options.maxConnectionTopics ?? 256 }
 
   const subscribe = async (connection: Connection, topics: unknown, lastEventId: unknown, ref: unknown) => {
@@ -102,17 +111,23 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
       throw new HubError('invalid_last_event_id', '"lastEventId" must be a string')
     }
     const after = hub.parseLastEventId(lastEventId)
+    hub.checkSubscribe(selectors, connection.principal)
     await connection.serially(async () => {
       // Room first, all or nothing: a subscribe past a limit is refused and changes nothing.
       const fresh = connection.hold(selectors)
       try {
-        await hub.catchUp(selectors, after, (missed: HubEvent[], resetTo) => {
-          if (!connections.has(connection)) return
-          // All in one synchronous step: acknowledge, then replay and go live, so no event falls between.
-          send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source) }, ref)
-          if (resetTo) send(connection, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
-          connection.goLive(selectors, missed)
-        })
+        await hub.catchUp(
+          selectors,
+          after,
+          (missed: HubEvent[], resetTo) => {
+            if (!connections.has(connection)) return
+            // All in one synchronous step: acknowledge, then replay and go live, so no event falls between.
+            send(connection, { type: 'subscribed', topics: selectors.map((selector) => selector.source), head: hub.head }, ref)
+            if (resetTo) send(connection, { type: 'reset', lastEventId: lastEventId ?? null, head: resetTo }, ref)
+            connection.goLive(selectors, missed)
+          },
+          connection.principal,
+        )
       } catch (error) {
         connection.remove(fresh)
         throw error
@@ -134,7 +149,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
         })
       }
       case 'publish': {
-        const [event] = await hub.publish([{ topic: message.topic as string, data: message.data, event: message.event as string | undefined, id: message.id as string | undefined }])
+        const [event] = await hub.publish([{ topic: message.topic as string, data: message.data, event: message.event as string | undefined, id: message.id as string | undefined }], connection.principal)
         if (event) send(connection, { type: 'published', topic: event.topic, id: event.id }, ref)
         return
       }
@@ -151,7 +166,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
    */
   const callbacks = {
     open(this: SocketData, socket: ServerWebSocket<SocketData>) {
-      const connection = new Connection(socket as ServerWebSocket<unknown>, hub, limits)
+      const connection = new Connection(socket as ServerWebSocket<unknown>, hub, limits, this.principal, native)
       this.connection = connection
       connections.add(connection)
       if (this.topics.length > 0) {
@@ -191,40 +206,38 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger) {
 
   const plugin = new Elysia({ name: 'herald-ws' })
     .onStart(({ server }) => {
-      if (!server) return
-      const native: Server<unknown> = server
-      removeFanout?.()
-      // One server.publish per event: Bun writes the same frame to every native subscriber.
-      removeFanout = hub.addFanout((delivery) => {
-        const topic = delivery.event.topic
-        if (native.subscriberCount(topic) === 0) return
-        // 0 = a subscriber dropped the frame: Bun's backpressure limit is cutting it. Find which (rare).
-        if (native.publish(topic, delivery.encode(wsEventFrame)) === 0) {
-          for (const connection of connections) if (connection.isSubscribed(topic)) connection.checkCut()
-        }
-      })
+      // One server.publish per event on the topics sockets hold natively (ws-native.ts).
+      native.server = server ?? undefined
     })
     .onStop(() => {
-      removeFanout?.()
-      removeFanout = undefined
+      native.server = undefined
     })
     .get(
       '/ws',
-      ({ request, server, set }) => {
-        // Checked before the upgrade, so a bad ?topic= gets an HTTP error a browser can show.
-        const url = new URL(request.url)
-        const topics = url.searchParams.getAll('topic')
-        if (topics.length > 0) hub.parseSelectors(topics)
-        const lastEventId = url.searchParams.get('lastEventId') ?? undefined
-        hub.parseLastEventId(lastEventId)
-        // 503 before the upgrade; the connection is counted from open to close.
-        hub.checkCapacity()
-        const data: SocketData = Object.assign(Object.create(callbacks), { topics, lastEventId, connection: undefined })
-        if (server?.upgrade(request, { data })) return
-        set.status = 426
-        set.headers.upgrade = 'websocket'
-        return errorBody('upgrade_required', 'GET /ws is a WebSocket endpoint: connect with a WebSocket client')
-      },
+      (context) =>
+        guard.run(context, () => {
+          const { request, server, set } = context
+          // Checked before the upgrade, so a bad ?topic= gets an HTTP error a browser can show.
+          const url = new URL(request.url)
+          const topics = url.searchParams.getAll('topic')
+          if (topics.length > 0) hub.parseSelectors(topics)
+          const lastEventId = url.searchParams.get('lastEventId') ?? undefined
+          hub.parseLastEventId(lastEventId)
+          // 503 before the upgrade; the connection is counted from open to close.
+          hub.checkCapacity()
+          const upgrade = (principal: Principal) => {
+            // The principal may refuse a ?topic= (403) before the upgrade, like a subscribe message after it.
+            if (topics.length > 0) hub.checkSubscribe(hub.parseSelectors(topics), principal)
+            const data: SocketData = Object.assign(Object.create(callbacks), { topics, lastEventId, principal, connection: undefined })
+            if (server?.upgrade(request, { data })) return
+            set.status = STATUS_BY_CODE.upgrade_required
+            set.headers.upgrade = 'websocket'
+            return errorBody('upgrade_required', 'GET /ws is a WebSocket endpoint: connect with a WebSocket client')
+          }
+          // Synchronous when the principal is (allow-all): no extra turn on every upgrade.
+          const principal = principalOf(request)
+          return principal instanceof Promise ? principal.then(upgrade) : upgrade(principal)
+        }),
       {
         detail: {
           tags: ['Subscribe'],

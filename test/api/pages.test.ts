@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { Glob } from 'bun'
-import { PAGES } from '../../src/api/pages'
+import { PAGES } from '../../src/demos/pages'
 import { startServer, type TestServer } from '../helpers'
 
 let server: TestServer

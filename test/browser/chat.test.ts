@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import type { BrowserContextOptions, Locator, Page } from 'playwright-core'
+import type { BrowserContextOptions, Locator, Page, WebSocketRoute } from 'playwright-core'
 import { chatPayload } from '../hostile/demo-payloads'
 import { Rng, SEED } from '../hostile/prng'
 import { browserSuite, screenshot, VIEWPORTS } from './browser'
@@ -17,6 +17,34 @@ async function join(name: string, room: string, viewport: { width: number; heigh
   await opened.page.click('#join-button')
   await opened.page.locator('#status[data-state="open"]').waitFor()
   return opened
+}
+
+/**
+ * Joins with the page's WebSockets passed through the test (Playwright's routeWebSocket), so the
+ * test can cut them as a network would, or send the page frames no Herald would send.
+ */
+async function joinRouted(name: string, room: string, viewport: { width: number; height: number } = VIEWPORTS.laptop) {
+  const opened = await open(viewport)
+  const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = []
+  await opened.page.routeWebSocket(/\/ws$/, (page) => {
+    sockets.push({ page, server: page.connectToServer() })
+  })
+  await opened.page.fill('#name', name)
+  await opened.page.fill('#room', room)
+  await opened.page.click('#join-button')
+  await opened.page.locator('#status[data-state="open"]').waitFor()
+  return {
+    ...opened,
+    /** Drops every connection the page has open, on both sides. */
+    cut: async () => {
+      for (const { page, server } of sockets.splice(0)) {
+        await server.close()
+        await page.close({ code: 1011, reason: 'cut by the test' })
+      }
+    },
+    /** Sends `text` to the page as if the server had (on its newest socket). */
+    sendToPage: (text: string) => sockets.at(-1)?.page.send(text),
+  }
 }
 
 /** A chat line's text without its time. */
@@ -41,6 +69,8 @@ test('presence, room messages, and a direct message that reaches its target only
     expect(await onlineList(ada.page)).toEqual(['ada (you)', 'bob', 'cat'])
     expect(await onlineList(bob.page)).toEqual(['ada', 'bob (you)', 'cat'])
     expect(await onlineList(elsewhere.page)).toEqual(['dan (you)'])
+    // The page talks to Herald through the client the server serves.
+    expect(await ada.page.evaluate(() => performance.getEntriesByType('resource').some((entry) => new URL(entry.name).pathname === '/client/herald.js'))).toBe(true)
 
     // A direct message from ada to bob.
     await say(ada.page, 'psst, only for bob', 'bob')
@@ -48,7 +78,7 @@ test('presence, room messages, and a direct message that reaches its target only
     expect(await lineText(bob.page.locator('#messages .direct'))).toBe('directada: psst, only for bob')
     expect(await lineText(ada.page.locator('#messages .direct'))).toBe('to bobada: psst, only for bob')
 
-    // Then a room message from ada. Her messages are published in order on one socket, so once cat
+    // Then a room message from ada. The page publishes her messages one after another, so once cat
     // has the room message, a wrongly delivered direct message would already be there too.
     await say(ada.page, 'hello, room')
     for (const page of [ada.page, bob.page, cat.page]) await page.locator('#messages li', { hasText: 'ada: hello, room' }).waitFor({ timeout: 5000 })
@@ -163,12 +193,12 @@ test('a late joiner sees recent room messages with their times in its own time z
 })
 
 test('after a dropped connection the page resumes: messages sent meanwhile appear once each', async () => {
-  const jon = await join('jon', 'resume')
+  const jon = await joinRouted('jon', 'resume')
   try {
     await say(jon.page, 'before the drop')
     await jon.page.locator('#messages li', { hasText: 'before the drop' }).waitFor()
-    // Cut the socket; the page reconnects after its back-off and resumes from the last id it saw.
-    await jon.page.evaluate('socket.close()')
+    // Cut the connection; the page reconnects after its back-off and resumes from the last id it saw.
+    await jon.cut()
     await jon.page.locator('#status[data-state="connecting"]').waitFor()
     for (const text of ['while away 1', 'while away 2']) await suite.hub.publish([{ topic: 'chat/room/resume', data: { from: 'kim', text } }])
     await suite.hub.publish([{ topic: 'chat/user/jon', event: 'direct', data: { from: 'kim', to: 'jon', text: 'direct while away' } }])
@@ -185,7 +215,7 @@ test('after a dropped connection the page resumes: messages sent meanwhile appea
 
 test('malformed events on the chat topics throw nothing, show nothing, and the page keeps working', async () => {
   const room = 'junk'
-  const [kay, lee] = await Promise.all([join('kay', room), join('lee', room, VIEWPORTS.phone)])
+  const [kay, lee] = await Promise.all([joinRouted('kay', room), join('lee', room, VIEWPORTS.phone)])
   try {
     for (const page of [kay.page, lee.page]) await waitForOnline(page, 2)
     const linesBefore = await lineTexts(kay.page)
@@ -193,10 +223,8 @@ test('malformed events on the chat topics throw nothing, show nothing, and the p
     const rng = new Rng(SEED)
     const payloads = [{ topic: `chat/room/${room}`, event: 'presence', data: { users: null }, why: 'the reported crash' }, ...Array.from({ length: 200 }, () => chatPayload(rng, room, 'kay'))]
     for (const { topic, event, data } of payloads) await suite.hub.publish([{ topic, event, data }])
-    // Non-JSON frames cannot come from Herald, but the page must not throw on them either.
-    await kay.page.evaluate('socket.dispatchEvent(new MessageEvent("message", { data: "not json {" }))')
-    await kay.page.evaluate('socket.dispatchEvent(new MessageEvent("message", { data: "null" }))')
-    await kay.page.evaluate('socket.dispatchEvent(new MessageEvent("message", { data: "[1,2]" }))')
+    // Frames no Herald sends (not JSON, not objects, forged events) must not make the page throw either.
+    for (const frame of ['not json {', 'null', '[1,2]', '{"type":"event","topic":"chat/room/junk","id":"bogus","data":{"from":"x","text":"bogus"}}', '{"type":"event"}']) kay.sendToPage(frame)
 
     // A marker published after the junk: once it shows, every junk event has been handled.
     await suite.hub.publish([{ topic: `chat/room/${room}`, data: { from: 'lee', text: 'marker after the junk' } }])

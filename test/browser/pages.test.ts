@@ -24,6 +24,41 @@ test('the index shows the built-in streams live: clock, metrics, and a launch', 
   }
 })
 
+test('the index shows what is published to news, live, through the client at /client/herald.js', async () => {
+  const { context, page, errors } = await suite.open('/')
+  try {
+    await page.locator('#news-status[data-state="open"]').waitFor({ timeout: 5000 })
+    const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname))
+    expect(loaded).toContain('/client/herald.js')
+    expect(await page.locator('#news-empty').isVisible()).toBe(true)
+    const long = `${'x'.repeat(300)}<b>not bold</b>`
+    for (const data of ['Hello, Herald!', { json: true }, long, ...Array.from({ length: 5 }, (_, i) => `later ${i}`)]) await suite.hub.publish([{ topic: 'news', data }])
+    await page.locator('#news li', { hasText: 'later 4' }).waitFor({ timeout: 5000 })
+    expect(await page.locator('#news li').allInnerTexts()).toEqual(['later 4', 'later 3', 'later 2', 'later 1', 'later 0'])
+    expect(await page.locator('#news-empty').isHidden()).toBe(true)
+    expect(await page.locator('#news b').count()).toBe(0)
+    expect(errors).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
+test('the index cuts long news short and shows markup as text', async () => {
+  const { context, page, errors } = await suite.open('/')
+  try {
+    await page.locator('#news-status[data-state="open"]').waitFor({ timeout: 5000 })
+    await suite.hub.publish([{ topic: 'news', data: `<img src=x onerror="window.pwned=true">${'y'.repeat(300)}` }])
+    await page.locator('#news li', { hasText: '<img src=x' }).waitFor({ timeout: 5000 })
+    const text = await page.locator('#news li').first().innerText()
+    expect(text).toBe(`<img src=x onerror="window.pwned=true">${'y'.repeat(200 - 39)}…`)
+    expect(await page.locator('#news img').count()).toBe(0)
+    expect(await page.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
+    expect(errors).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
+
 test('every link and script on every page resolves', async () => {
   const { context, page, errors } = await suite.open('/')
   try {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createApp } from '../../src/app'
+import { createServer } from '../../src/server'
 import { MemoryBroker } from '../../src/broker/memory'
 import { MemoryHistory } from '../../src/history/memory'
 import { SqliteHistory, type SqliteHistoryOptions } from '../../src/history/sqlite'
@@ -122,7 +122,7 @@ test('the repair is logged as a warning naming what changed', async () => {
   writeOldPoisonedFile(path, Date.now() - 10_000)
   const lines: { message: string; fields?: Record<string, unknown> }[] = []
   const record = (message: string, fields?: Record<string, unknown>) => lines.push({ message, fields })
-  const { hub } = createApp({ store: `sqlite:${path}`, feedDb: ':memory:' }, { debug: () => {}, info: () => {}, warn: record, error: record })
+  const { hub } = createServer({ store: `sqlite:${path}`, feedDb: ':memory:' }, { debug: () => {}, info: () => {}, warn: record, error: record })
   try {
     expect(lines).toHaveLength(1)
     expect(lines[0]?.message).toContain('repaired event ids')
@@ -166,7 +166,7 @@ describe('SqliteHistory repairs ids at open', () => {
       for (const event of events) expect(formatEventId(parseEventId(event.id))).toBe(event.id)
       expect(compareIds(events.at(-1)?.position as EventId, head)).toBe(0)
       // A hub on it continues after the head with parseable ids.
-      const hub = new Hub({ history: store, broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10, now: () => NOW })
+      const hub = new Hub({ history: store, broker: new MemoryBroker(store, { now: () => NOW }), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })
       expect(hub.head).toBe(formatEventId(head))
     } finally {
       store.close()
@@ -236,7 +236,7 @@ test('a hub refuses to continue after a head outside the id space, with store_un
     }
   }
   const history = new BrokenHead({ perTopic: 10, maxTopics: 10, startedAt: { ms: 0, seq: 0 } })
-  expect(() => new Hub({ history, broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })).toThrow(
+  expect(() => new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })).toThrow(
     expect.objectContaining({ code: 'store_unavailable', message: expect.stringContaining('10000000000000000-0 is not a valid event id') }),
   )
 })

@@ -65,8 +65,10 @@ export async function hostileServer(overrides: Partial<HeraldOptions> = {}, list
   // No keep-alive comments: the live stream's bytes must be exactly the events.
   const server = await startServer({ keepAliveMs: 0, historySize: 100_000, wsMessageRate: 0, ...overrides }, listen)
   const live = await RawClient.connect(server.base)
+  // A stream that does not resume opens with the id it starts after (the head: nothing published yet).
+  const opening = `retry: 3000\nid: ${server.hub.head}\n\n`
   live.write('GET /events?topic=** HTTP/1.1\r\nHost: herald.test\r\n\r\n')
-  await live.waitFor((client) => client.response()?.body.startsWith('retry: 3000\n\n') === true, 'the live stream to open')
+  await live.waitFor((client) => client.response()?.body.startsWith(opening) === true, 'the live stream to open')
   const publisher = await WsClient.open(`${server.wsBase}/ws`)
   const accepted: Accepted[] = []
   let count = 0
@@ -101,7 +103,7 @@ export async function hostileServer(overrides: Partial<HeraldOptions> = {}, list
     expect(accepted.length).toBeGreaterThan(1)
     const frames = accepted.map(expectedFrame)
     // 1. The live stream, byte for byte: nothing injected, nothing lost, nothing altered.
-    const expectedLive = `retry: 3000\n\n${frames.join('')}`
+    const expectedLive = `${opening}${frames.join('')}`
     await waitFor(() => (live.response()?.body.length ?? 0) >= expectedLive.length, 'the live stream to receive every accepted event', 10_000)
     expect(live.response()?.body).toBe(expectedLive)
     live.destroy()

@@ -31,7 +31,7 @@ const stores: Record<string, (paging: Paged) => HistoryStore> = {
 }
 
 function hubWith(history: HistoryStore): Hub {
-  return new Hub({ history, broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 100_000, maxReplay: 10_000, maxSelectors: 10 })
+  return new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 0, queueLimit: 100_000, maxReplay: 10_000, maxSelectors: 10 })
 }
 
 describe.each(Object.keys(stores))('resume while publishing, %s store', (kind) => {

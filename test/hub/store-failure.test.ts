@@ -17,7 +17,7 @@ class FlakyHistory extends MemoryHistory {
 
 test('when the store cannot save a batch, the publish fails and no subscriber sees it', async () => {
   const history = new FlakyHistory({ perTopic: 10, maxTopics: 10, startedAt: { ms: 0, seq: 0 } })
-  const hub = new Hub({ history, broker: new MemoryBroker(), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })
+  const hub = new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 0, queueLimit: 10, maxReplay: 100, maxSelectors: 10 })
   const subscription = await hub.subscribe([parseSelector('t')])
   history.broken = true
   const failed = hub.publish([{ topic: 't', data: 'lost' }])

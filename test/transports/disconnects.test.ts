@@ -103,7 +103,7 @@ test(`${CYCLES} abrupt connect/disconnect cycles while publishing leave nothing 
     10_000,
   )) as Stats
   expect(settled.queued).toBe(0)
-  expect(settled.gauges).toEqual({ sseAbortListeners: 0, sseKeepAliveTimers: 0 })
+  expect(settled.gauges).toEqual({ sseAbortListeners: 0, sseKeepAliveTimers: 0, wsNativeTopics: 0 })
   expect(settled.published).toBeGreaterThan(base.published)
   // Nobody was too slow: these clients vanished, they were not cut.
   expect(settled.slowConsumers).toEqual(base.slowConsumers)

@@ -21,6 +21,7 @@ test('multi-line data becomes several data lines, for LF, CR and CRLF alike', ()
 
 test('control frames', () => {
   expect(text(sseRetry(3000))).toBe('retry: 3000\n\n')
+  expect(text(sseRetry(3000, '17-4'))).toBe('retry: 3000\nid: 17-4\n\n')
   expect(text(SSE_KEEP_ALIVE)).toBe(': keep-alive\n\n')
   expect(text(sseReset('9-0', '1-0'))).toBe('id: 9-0\nevent: reset\ndata: {"lastEventId":"1-0","head":"9-0"}\n\n')
   expect(text(sseClosing('overflow', 1000))).toBe('retry: 1000\nevent: overflow\ndata: {"reason":"overflow"}\n\n')

@@ -14,8 +14,23 @@ describe('GET /events', () => {
     expect(sse.headers.get('content-type')).toStartWith('text/event-stream')
     expect(sse.headers.get('cache-control')).toBe('no-cache')
     expect(sse.headers.get('x-accel-buffering')).toBe('no')
-    await waitFor(() => sse.raw.startsWith('retry: 3000\n\n'), 'the retry line')
+    // Without a resume position the opening block also carries the id the stream starts after.
+    await waitFor(() => sse.raw.startsWith(`retry: 3000\nid: ${server.hub.head}\n\n`), 'the retry line and starting id')
     sse.close()
+  })
+
+  test('a stream that received nothing yet resumes from where it started, through the opening id', async () => {
+    const quiet = await SseClient.open(`${server.base}/events?topic=sse/quiet`)
+    await waitFor(() => quiet.raw.endsWith('\n\n'), 'the opening block')
+    const opened = quiet.events[0]
+    expect(opened?.id).toBe(server.hub.head)
+    quiet.close()
+    // Published while the client is away: EventSource reconnects with the id of the opening block.
+    const missed = await publish(server.base, 'sse/quiet', 'while you were away')
+    const again = await SseClient.open(`${server.base}/events?topic=sse/quiet`, { 'last-event-id': opened?.id as string })
+    expect((await again.waitForMessages(1))[0]).toMatchObject({ id: missed.id, data: 'while you were away' })
+    expect(again.raw).toStartWith('retry: 3000\n\n')
+    again.close()
   })
 
   test('several topics and patterns in one stream, each event once', async () => {

@@ -1,0 +1,33 @@
+import { DEFAULTS, type HeraldOptions } from './config'
+import type { Logger } from './log'
+
+/** Each hub setting, optional; undefined = its default. */
+export type OptionalSettings = { [K in keyof HubSettings]?: HubSettings[K] | undefined }
+
+/** The options of the CLI that belong to the standalone server, not to the hub and its routes. */
+export type ServerOnlyOption = 'port' | 'host' | 'logLevel' | 'logFormat' | 'feedDb' | 'staticDir'
+
+/** Hub, history, limits and transport settings: what `herald()` takes, with the CLI's defaults. */
+export type HubSettings = Omit<HeraldOptions, ServerOnlyOption>
+
+/**
+ * `herald(options)`: every setting the CLI has for the hub (see `herald --help`), all optional;
+ * `undefined` means the default (so `process.env`-derived values pass under exactOptionalPropertyTypes).
+ */
+export interface HeraldPluginOptions extends OptionalSettings {
+  /**
+   * Where Herald's routes live in your app: `'/rt'` serves `/rt/events`, `/rt/ws`,
+   * `/rt/topics/…`, `/rt/publish`, `/rt/healthz`, `/rt/stats`. Default `''` (the app's root).
+   * Must start with `/` and not end with one.
+   */
+  prefix?: string | undefined
+  /** Where Herald logs (refused requests at debug, failures at error). Default: silent. */
+  logger?: Logger | undefined
+}
+
+/** The settings with defaults filled in. */
+export function hubSettings(options: OptionalSettings): HubSettings {
+  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir: _static, ...settings } = DEFAULTS
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
+  return { ...settings, ...defined }
+}

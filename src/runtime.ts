@@ -1,0 +1,126 @@
+import { HeraldCors } from './api/cors'
+import { Lifecycle } from './api/lifecycle'
+import { RouteGuard } from './api/route-guard'
+import { MemoryBroker } from './broker/memory'
+import { MemoryHistory } from './history/memory'
+import { SqliteHistory } from './history/sqlite'
+import type { HistoryStore } from './history/store'
+import { Hub } from './hub/hub'
+import type { EventId } from './hub/id'
+import { type Logger, silentLogger } from './log'
+import type { HubSettings } from './options'
+import { type BatchEncoder, type KeepAliveTimer, keepAliveTimer, sharedBatchEncoder } from './transports/sse'
+import { type WsOptions, wsTransport } from './transports/ws'
+
+/**
+ * One Herald: the hub with its history and broker, the WebSocket transport's connections, and the
+ * shutdown state of its routes. The `herald()` plugin mounts one in an Elysia app; nothing here
+ * knows about routes. Opening the `--store` happens here, so construction throws
+ * `store_unavailable` when it cannot be opened.
+ */
+export class HeraldRuntime {
+  readonly hub: Hub
+  readonly ws: ReturnType<typeof wsTransport>
+  readonly lifecycle = new Lifecycle()
+  /** CORS for Herald's routes (the `corsOrigins` setting). */
+  readonly cors: HeraldCors
+  /** How Herald's routes answer their own errors, whatever the host app's hooks do. */
+  readonly guard: RouteGuard
+  readonly wsOptions: WsOptions
+  /** One keep-alive timer for every SSE stream of this hub; runs only while streams are open. */
+  readonly keepAlive: KeepAliveTimer
+  /** Joins each distinct batch of SSE frames once, for all streams (see sharedBatchEncoder). */
+  readonly encode: BatchEncoder = sharedBatchEncoder()
+  private closing: Promise<void> | undefined
+
+  constructor(
+    readonly settings: HubSettings,
+    readonly log: Logger = silentLogger,
+  ) {
+    // Resume positions from before this moment were never served by this store; an empty store's head.
+    const startedAt = { ms: Date.now(), seq: 0 }
+    const history = historyStore(settings, startedAt)
+    if (history instanceof SqliteHistory && history.repaired) {
+      log.warn('repaired event ids the store must not serve (written by an older Herald or edited by hand); clients holding them get a reset', { store: settings.store, ...history.repaired })
+    }
+    this.hub = new Hub({
+      history,
+      broker: new MemoryBroker(history, { maxIdSkewMs: settings.maxIdSkewMs }),
+      maxDataBytes: settings.maxMessageBytes,
+      queueLimit: settings.queueSize,
+      maxReplay: Math.max(settings.historySize, 10_000),
+      maxSelectors: settings.maxSubscriptionTopics,
+      maxConnections: settings.maxConnections,
+      maxTotalSelectors: settings.maxServerTopics,
+    })
+    this.wsOptions = {
+      maxMessageBytes: settings.maxMessageBytes,
+      backpressureBytes: settings.wsBackpressureBytes,
+      queueSize: settings.queueSize,
+      messageRate: settings.wsMessageRate,
+      maxConnectionTopics: settings.maxConnectionTopics,
+    }
+    this.cors = new HeraldCors(settings.corsOrigins)
+    this.guard = new RouteGuard(log, this.cors, this.lifecycle)
+    this.ws = wsTransport(this.hub, this.wsOptions, log, this.guard)
+    this.keepAlive = keepAliveTimer(this.hub, settings.keepAliveMs)
+    this.hub.report('gauges', 'sseKeepAliveTimers', () => (this.keepAlive.running() ? 1 : 0))
+  }
+
+  /** True once shutdown has begun: Herald's routes answer 503 `shutting_down`. */
+  get draining(): boolean {
+    return this.lifecycle.draining
+  }
+
+  /**
+   * Graceful shutdown of Herald (not of the app it is mounted in), bounded by `timeoutMs`: its
+   * routes refuse new requests (503), publishes already being read finish and are delivered, then
+   * every SSE stream ends (flushed, with a `retry:` hint) and every WebSocket is closed with 1001.
+   * Idempotent: later calls wait for the first.
+   */
+  shutdown(timeoutMs = this.settings.shutdownTimeoutMs): Promise<void> {
+    this.closing ??= this.close(timeoutMs)
+    return this.closing
+  }
+
+  /**
+   * Stops at once, for an app that is stopping (its onStop hooks are not awaited): refuses new
+   * requests, ends every stream and socket, and closes a synchronous store before returning.
+   */
+  stopNow(): void {
+    this.lifecycle.draining = true
+    this.closing ??= this.hub.close()
+    this.keepAlive.stop()
+    this.ws.closeAll(1001, 'server shutting down')
+  }
+
+  private async close(timeoutMs: number): Promise<void> {
+    this.lifecycle.draining = true
+    this.log.info('shutting down', { publishesInFlight: this.lifecycle.publishesInFlight, subscriptions: this.hub.stats().subscriptions, websockets: this.ws.count() })
+    await within(this.lifecycle.drained(), timeoutMs)
+    await this.hub.close()
+    this.keepAlive.stop()
+    this.ws.closeAll(1001, 'server shutting down')
+  }
+}
+
+/** The history store `store` names; both keep `historySize` events per topic and honour `historyTtlMs`. */
+function historyStore(settings: HubSettings, startedAt: EventId): HistoryStore {
+  const retention = { perTopic: settings.historySize, maxTopics: settings.historyTopics, ttlMs: settings.historyTtlMs, startedAt }
+  if (settings.store.startsWith('sqlite:')) return new SqliteHistory({ path: settings.store.slice('sqlite:'.length), maxIdSkewMs: settings.maxIdSkewMs, ...retention })
+  return new MemoryHistory(retention)
+}
+
+/** Waits for `promise`, at most `ms`; resolves with its value, or undefined on time-out. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let cancel = () => {}
+  const timeout = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, ms))
+    cancel = () => clearTimeout(timer)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    cancel()
+  }
+}
