@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { $, type Subprocess } from 'bun'
+import { $ } from 'bun'
 import { PAGES } from '../src/demos/pages'
 import { VERSION } from '../src/config'
-import { startupFailureTests } from './cli'
+import { type RunningCli, startCli, startupFailureTests } from './cli'
 import { SseClient, waitFor, WsClient } from './helpers'
 
 const root = join(import.meta.dir, '..')
@@ -31,32 +31,9 @@ afterAll(() => {
   rmSync(emptyDir, { recursive: true, force: true })
 })
 
-interface Running {
-  child: Subprocess<'ignore', 'pipe', 'pipe'>
-  base: string
-  logs: string[]
-}
-
-/** Starts the binary on an ephemeral port (from the empty directory) and reads its address from the JSON start log. */
-async function start(args: string[] = []): Promise<Running> {
-  const child = Bun.spawn([binary, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--feed-db', ':memory:', ...args], { cwd: emptyDir, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
-  const logs: string[] = []
-  ;(async () => {
-    const decoder = new TextDecoder()
-    const reader = child.stderr.getReader()
-    let pending = ''
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      pending += decoder.decode(value, { stream: true })
-      const lines = pending.split('\n')
-      pending = lines.pop() ?? ''
-      logs.push(...lines)
-    }
-  })()
-  const started = (await waitFor(() => logs.find((line) => line.includes('herald started')), 'the start log line', 10_000)) as string
-  const { address } = JSON.parse(started) as { address: string }
-  return { child, base: address, logs }
+/** Starts the binary on an ephemeral port, from the empty directory (see startCli). */
+function start(args: string[] = []): Promise<RunningCli> {
+  return startCli({ argv: [binary], cwd: emptyDir }, args)
 }
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -97,7 +74,7 @@ describe('start-up failures of the binary, from an empty directory', () => {
 })
 
 describe('the binary, alone in an empty directory', () => {
-  let server: Running
+  let server: RunningCli
   beforeAll(async () => {
     server = await start(['--history', '50'])
   })
