@@ -34,7 +34,7 @@ export interface SubscribeOptions {
   lastEventId?: string
   /** Ends the subscription when aborted (pass the request's signal). */
   signal?: AbortSignal
-  /** Who subscribes: every selector must be allowed (else `forbidden`), and only what it may see is delivered. Default ALLOW_ALL. */
+  /** Who subscribes: every selector must be allowed (else `forbidden_topic`), and only what it may see is delivered. Default ALLOW_ALL. */
   principal?: Principal
 }
 
@@ -95,7 +95,7 @@ export class Hub {
 
   /**
    * Publishes a batch atomically: every input is validated and `principal` must be allowed to
-   * publish to every topic (`forbidden`) before any is sent, so one bad input publishes nothing.
+   * publish to every topic (`forbidden_topic`) before any is sent, so one bad input publishes nothing.
    * Resolves with the events, in order, once the broker has kept them and they are queued to every
    * subscriber here; rejects, having delivered nothing, when it could not keep them.
    */
@@ -103,16 +103,16 @@ export class Hub {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; publish again after it restarts')
     const validated = inputs.map((input) => validatePublish(input, this.options.maxDataBytes))
     for (const { topic } of validated) {
-      if (!principal.mayPublish(topic)) throw new HubError('forbidden', `you may not publish to ${JSON.stringify(topic)}; nothing in this batch was published`)
+      if (!principal.mayPublish(topic)) throw new HubError('forbidden_topic', `you may not publish to ${JSON.stringify(topic)}; nothing in this batch was published`)
     }
     if (validated.length === 0) return []
     return await this.options.broker.publish(validated)
   }
 
-  /** Throws `forbidden` unless `principal` may subscribe with every one of `selectors`. */
+  /** Throws `forbidden_topic` unless `principal` may subscribe with every one of `selectors`. */
   checkSubscribe(selectors: readonly Selector[], principal: Principal): void {
     for (const selector of selectors) {
-      if (!principal.maySubscribe(selector)) throw new HubError('forbidden', `you may not subscribe to ${JSON.stringify(selector.source)}`)
+      if (!principal.maySubscribe(selector)) throw new HubError('forbidden_topic', `you may not subscribe to ${JSON.stringify(selector.source)}`)
     }
   }
 
@@ -208,7 +208,7 @@ export class Hub {
    * caller can attach its live path with nothing slipping between. `resetTo` (the head id at the
    * time of the call) is given when the history cannot prove it holds everything after `after`:
    * the position is too old, unknown (newer than any id), or more than `maxReplay` events back.
-   * Without `after`, nothing is replayed. Throws `forbidden` unless `principal` may subscribe with
+   * Without `after`, nothing is replayed. Throws `forbidden_topic` unless `principal` may subscribe with
    * every selector; what is replayed is only what it may see (the live path filters the same way
    * through the subscriber's `sees`, which the caller sets with `visibilityOf`).
    */

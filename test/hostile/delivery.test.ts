@@ -73,7 +73,7 @@ async function scenario(rng: Rng): Promise<string[]> {
             kept.push(...events)
           },
           (error: { code?: string }) => {
-            const expected = !allowed ? 'forbidden' : mode === 'flaky' ? 'store_unavailable' : 'none'
+            const expected = !allowed ? 'forbidden_topic' : mode === 'flaky' ? 'store_unavailable' : 'none'
             if (error.code !== expected) problems.push(`step ${step}: publish failed with ${error.code ?? String(error)}, expected ${expected}`)
           },
         ),
@@ -91,7 +91,7 @@ async function scenario(rng: Rng): Promise<string[]> {
             readers.push({ subscription, principal, after: from })
           },
           (error: { code?: string }) => {
-            if (allowed || error.code !== 'forbidden') problems.push(`step ${step}: subscribe failed with ${error.code ?? String(error)}`)
+            if (allowed || error.code !== 'forbidden_topic') problems.push(`step ${step}: subscribe failed with ${error.code ?? String(error)}`)
           },
         ),
       )

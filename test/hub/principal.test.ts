@@ -74,7 +74,7 @@ describe('the principal in the hub', () => {
     const watcher = await hub.subscribe([parseSelector('users/**')])
     const head = hub.head
     await expect(hub.publish([{ topic: 'users/ada/inbox', data: 'mine' }, { topic: 'users/bob/inbox', data: 'not mine' }], ADA)).rejects.toMatchObject({
-      code: 'forbidden',
+      code: 'forbidden_topic',
       message: expect.stringContaining('users/bob/inbox'),
     })
     expect(hub.head).toBe(head)
@@ -86,8 +86,8 @@ describe('the principal in the hub', () => {
 
   test('a subscribe with one selector the principal may not use is refused whole and holds nothing', async () => {
     const hub = newHub()
-    await expect(hub.subscribe(['users/ada/inbox', 'users/bob/inbox'].map(parseSelector), { principal: ADA })).rejects.toMatchObject({ code: 'forbidden' })
-    await expect(hub.catchUp([parseSelector('users/*/inbox')], undefined, () => {}, ADA)).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(hub.subscribe(['users/ada/inbox', 'users/bob/inbox'].map(parseSelector), { principal: ADA })).rejects.toMatchObject({ code: 'forbidden_topic' })
+    await expect(hub.catchUp([parseSelector('users/*/inbox')], undefined, () => {}, ADA)).rejects.toMatchObject({ code: 'forbidden_topic' })
     expect(hub.stats()).toMatchObject({ subscribers: 0, subscriptions: 0, connections: 0, selectors: 0, gauges: { sseAbortListeners: 0 } })
     await hub.close()
   })

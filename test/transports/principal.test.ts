@@ -94,7 +94,7 @@ describe('refusals', () => {
     const head = server.hub.head
     const response = await publishBatch([{ topic: 'users/ada/inbox', data: 'mine' }, { topic: 'users/bob/inbox', data: 'not mine' }], 'ada')
     expect(response.status).toBe(403)
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('forbidden')
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('forbidden_topic')
     expect(server.hub.head).toBe(head)
     const single = await fetch(`${server.base}/topics/users/bob/inbox?as=ada`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":"x"}' })
     expect(single.status).toBe(403)
@@ -107,7 +107,7 @@ describe('refusals', () => {
 
   test('a WebSocket publish to a forbidden topic gets an error, and the socket stays usable', async () => {
     const ws = await WsClient.open(`${server.wsBase}/ws?as=ada`)
-    expect(await ws.request({ type: 'publish', topic: 'users/bob/inbox', data: 'x' })).toMatchObject({ type: 'error', code: 'forbidden' })
+    expect(await ws.request({ type: 'publish', topic: 'users/bob/inbox', data: 'x' })).toMatchObject({ type: 'error', code: 'forbidden_topic' })
     expect(await ws.request({ type: 'publish', topic: 'users/ada/inbox', data: 'x' })).toMatchObject({ type: 'published' })
     ws.close()
   })
@@ -115,12 +115,12 @@ describe('refusals', () => {
   test('a forbidden subscribe is refused over SSE (403), WebSocket (error) and the upgrade (403), holding nothing', async () => {
     const sse = await SseClient.open(`${server.base}/events?topic=users/ada/inbox&topic=users/bob/inbox&as=ada`)
     expect(sse.status).toBe(403)
-    expect(JSON.parse(sse.raw)).toMatchObject({ error: { code: 'forbidden' } })
+    expect(JSON.parse(sse.raw)).toMatchObject({ error: { code: 'forbidden_topic' } })
     const upgrade = await fetch(`${server.base}/ws?as=ada&topic=users/bob/inbox`, { headers: { upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } })
     expect(upgrade.status).toBe(403)
     const ws = await WsClient.open(`${server.wsBase}/ws?as=ada`)
     await waitFor(() => server.hub.stats().selectors === 0, 'earlier subscriptions to be released')
-    expect(await ws.request({ type: 'subscribe', topics: ['users/ada/inbox', 'users/*/inbox'] })).toMatchObject({ type: 'error', code: 'forbidden' })
+    expect(await ws.request({ type: 'subscribe', topics: ['users/ada/inbox', 'users/*/inbox'] })).toMatchObject({ type: 'error', code: 'forbidden_topic' })
     expect(server.hub.stats().selectors).toBe(0)
     expect(await ws.request({ type: 'subscribe', topics: ['users/ada/inbox'] })).toMatchObject({ type: 'subscribed' })
     ws.close()
