@@ -17,9 +17,9 @@ function fail(failure: StartupFailure): never {
 
 // `herald token …`: print a signed token and exit (src/auth/token-command.ts).
 if (Bun.argv[2] === 'token') {
-  const result = await tokenCommand(Bun.argv.slice(3), process.env)
+  const result = tokenCommand(Bun.argv.slice(3), process.env)
   if ('exitCode' in result) fail(result)
-  await Bun.write(Bun.stdout, result.stdout)
+  process.stdout.write(result.stdout)
   process.exit(EXIT_CODES.ok)
 }
 

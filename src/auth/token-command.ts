@@ -88,11 +88,11 @@ function withFlag<T>(flag: string, parse: () => T): T {
  * help), or the failure to print (one line) and exit with: a bad argument, a missing or short
  * secret, or a selector the server would refuse exit 2 (`EXIT_CODES.badOption`).
  */
-export async function tokenCommand(argv: readonly string[], env: Record<string, string | undefined>): Promise<{ stdout: string } | StartupFailure> {
+export function tokenCommand(argv: readonly string[], env: Record<string, string | undefined>): { stdout: string } | StartupFailure {
   try {
     const command = parseTokenCommand(argv, env)
     if (command.kind === 'help') return { stdout: `${TOKEN_HELP}\n` }
-    return { stdout: `${await signToken(command.request)}\n` }
+    return { stdout: `${signToken(command.request)}\n` }
   } catch (error) {
     if (error instanceof ConfigError || error instanceof HubError) {
       const message = error.message.replace(/\s*[\r\n]+\s*/g, ' ')
