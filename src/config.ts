@@ -3,6 +3,7 @@
  * flag, its env var, its default and its parser; `--help` and the README table are made from it.
  */
 import pkg from '../package.json' with { type: 'json' }
+import { parseSelector } from './hub/topics'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
 
 export const VERSION: string = pkg.version
@@ -52,6 +53,22 @@ export interface HeraldOptions {
   feedDb: string
   /** A folder of your own front-end files served at `/` (after Herald's routes and pages); '' = none. */
   staticDir: string
+  /** HMAC secret tokens are signed with (HS256/384/512), at least MIN_SECRET_BYTES bytes; '' = none. */
+  jwtSecret: string
+  /** A public key PEM or a JWKS: a file path, or the key itself (text starting with `-----BEGIN` or `{`); '' = none. */
+  jwtKey: string
+  /** The `iss` every token must have; '' = not checked. */
+  jwtIssuer: string
+  /** An `aud` every token must have (or list); '' = not checked. */
+  jwtAudience: string
+  /** How far a token's `exp` and `nbf` may be off the server clock, in milliseconds (whole seconds). */
+  jwtClockToleranceMs: number
+  /** Most selectors in each of a token's `herald.publish` and `herald.subscribe` lists. */
+  jwtMaxSelectors: number
+  /** The cookie a token may be carried in. */
+  jwtCookie: string
+  /** Selectors anyone may subscribe to without a token, when a key is configured (read-only). */
+  public: string[]
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
@@ -63,6 +80,8 @@ interface OptionRow<K extends keyof HeraldOptions> {
   shown: string
   description: string
   parse: (text: string) => HeraldOptions[K]
+  /** What the start-up log shows instead of the value (secrets). */
+  redact?: (value: HeraldOptions[K]) => string
 }
 
 /** A bad flag, env var or value: main prints it with a hint and exits with code 2. */
@@ -122,6 +141,46 @@ function origins(value: string): string[] {
   return list
 }
 
+/** Shortest `--jwt-secret`, in bytes (UTF-8): HS256's output size (RFC 7518 §3.2 asks at least this much key). */
+export const MIN_SECRET_BYTES = 32
+
+/** A JWT secret, exactly as given (not trimmed); never echoed in an error. */
+function secret(value: string): string {
+  const bytes = Buffer.byteLength(value, 'utf8')
+  if (bytes < MIN_SECRET_BYTES) throw new ConfigError(`the secret is ${bytes} bytes; it must be at least ${MIN_SECRET_BYTES} (e.g. openssl rand -base64 48)`)
+  return value
+}
+
+/** A duration in whole seconds, at most `maxSeconds`, as milliseconds. */
+function wholeSeconds(maxSeconds: number) {
+  return (value: string): number => {
+    const ms = parseDuration(value)
+    if (ms % 1000 !== 0 || ms > maxSeconds * 1000) throw new ConfigError(`expected whole seconds from 0 to ${maxSeconds}s, got "${value}"`)
+    return ms
+  }
+}
+
+/** A cookie name (RFC 6265 token characters). */
+function cookieName(value: string): string {
+  const name = value.trim()
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new ConfigError(`"${value}" is not a cookie name (letters, digits and !#$%&'*+-.^_\`|~)`)
+  return name
+}
+
+/** Selectors separated by commas or spaces, e.g. `news/**,status`. */
+function selectors(value: string): string[] {
+  const list = value.split(/[\s,]+/).filter(Boolean)
+  if (list.length === 0) throw new ConfigError('expected selectors such as news/** or news/**,status')
+  for (const selector of list) {
+    try {
+      parseSelector(selector)
+    } catch (error) {
+      throw new ConfigError((error as Error).message)
+    }
+  }
+  return list
+}
+
 /** `memory`, or `sqlite:` followed by a file path. */
 export type StoreSpec = 'memory' | `sqlite:${string}`
 
@@ -170,13 +229,27 @@ export const OPTIONS = [
   row({ key: 'logFormat', flag: '--log-format', env: ['HERALD_LOG_FORMAT'], default: 'text', shown: 'text', description: 'log line format: text or json', parse: oneOf(LOG_FORMATS) }),
   row({ key: 'feedDb', flag: '--feed-db', env: ['HERALD_FEED_DB'], default: 'herald-feed.sqlite', shown: 'herald-feed.sqlite', description: 'sqlite file for the /feed demo\'s posts, created on first use (:memory: = not kept)', parse: text }),
   row({ key: 'staticDir', flag: '--static', env: ['HERALD_STATIC'], default: '', shown: '(none)', description: 'serve your own front-end from this folder at / (same origin as the hub: no CORS needed)', parse: text }),
+  row({ key: 'jwtSecret', flag: '--jwt-secret', env: ['HERALD_JWT_SECRET'], default: '', shown: '(none)', description: `HMAC secret for HS256/384/512 tokens, at least ${MIN_SECRET_BYTES} bytes (never logged)`, parse: secret, redact: () => '(set)' }),
+  row({ key: 'jwtKey', flag: '--jwt-key', env: ['HERALD_JWT_KEY'], default: '', shown: '(none)', description: 'public key PEM (RSA, EC, Ed25519) or JWKS file that tokens are verified with; or the PEM/JSON itself', parse: text, redact: (value) => (/^\s*(-----BEGIN|\{)/.test(value) ? '(inline key)' : value) }),
+  row({ key: 'jwtIssuer', flag: '--jwt-issuer', env: ['HERALD_JWT_ISSUER'], default: '', shown: '(not checked)', description: 'the "iss" every token must have', parse: text }),
+  row({ key: 'jwtAudience', flag: '--jwt-audience', env: ['HERALD_JWT_AUDIENCE'], default: '', shown: '(not checked)', description: 'an "aud" every token must have', parse: text }),
+  row({ key: 'jwtClockToleranceMs', flag: '--jwt-clock-tolerance', env: ['HERALD_JWT_CLOCK_TOLERANCE'], default: 30_000, shown: '30s', description: 'how far a token\'s exp and nbf may be off this server\'s clock (whole seconds, at most 10m)', parse: wholeSeconds(600) }),
+  row({ key: 'jwtMaxSelectors', flag: '--jwt-max-selectors', env: ['HERALD_JWT_MAX_SELECTORS'], default: 100, shown: '100', description: 'most selectors in each of a token\'s herald.publish and herald.subscribe lists (more → 401 invalid_token)', parse: integer(1, 10_000) }),
+  row({ key: 'jwtCookie', flag: '--jwt-cookie', env: ['HERALD_JWT_COOKIE'], default: 'herald_token', shown: 'herald_token', description: 'the cookie a token may be carried in', parse: cookieName }),
+  row({ key: 'public', flag: '--public', env: ['HERALD_PUBLIC'], default: [], shown: '(none)', description: 'selectors anyone may subscribe to without a token when a key is set, e.g. news/**,status (comma-separated)', parse: selectors }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions
 
 /** The options that differ from their defaults, for the start-up log line. */
 export function changedOptions(options: HeraldOptions): Partial<HeraldOptions> {
-  return Object.fromEntries(Object.entries(options).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(DEFAULTS[key as keyof HeraldOptions]))) as Partial<HeraldOptions>
+  const changed = Object.entries(options).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(DEFAULTS[key as keyof HeraldOptions]))
+  return Object.fromEntries(
+    changed.map(([key, value]) => {
+      const redact = (OPTIONS.find((option) => option.key === key) as { redact?: (value: unknown) => string } | undefined)?.redact
+      return [key, redact ? redact(value) : value]
+    }),
+  ) as Partial<HeraldOptions>
 }
 
 export type Command = { kind: 'serve'; options: HeraldOptions } | { kind: 'help' } | { kind: 'version' }
@@ -216,7 +289,7 @@ function withContext<T>(where: string, parse: () => T): T {
 
 /** The text `herald --help` prints. */
 export function helpText(): string {
-  const lines = [`Herald ${VERSION}: Server-Sent Events and WebSockets from one topic registry.`, '', 'Usage: herald [options]', '', 'Options (flag, environment variable, default):']
+  const lines = [`Herald ${VERSION}: Server-Sent Events and WebSockets from one topic registry.`, '', 'Usage: herald [options]', '       herald token --sub NAME --subscribe SELECTOR --publish SELECTOR --ttl 1h   (prints a signed token; herald token --help)', '', 'Options (flag, environment variable, default):']
   for (const option of OPTIONS) {
     lines.push(`  ${`${option.flag} <value>`.padEnd(34)} ${option.description}`)
     lines.push(`  ${''.padEnd(34)} env ${option.env.join(' or ')}; default ${option.shown}`)

@@ -3,6 +3,7 @@
  * down gracefully on SIGINT / SIGTERM (exit 0; a second signal exits at once with 1). A failure to
  * start prints one line (what, and how to fix it) and exits with its code from EXIT_CODES.
  */
+import { tokenCommand } from './auth/token-command'
 import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
@@ -12,6 +13,14 @@ import { buildFailure, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optio
 function fail(failure: StartupFailure): never {
   process.stderr.write(`herald: ${failure.message}\n`)
   process.exit(failure.exitCode)
+}
+
+// `herald token …`: print a signed token and exit (src/auth/token-command.ts).
+if (Bun.argv[2] === 'token') {
+  const result = tokenCommand(Bun.argv.slice(3), process.env)
+  if ('exitCode' in result) fail(result)
+  process.stdout.write(result.stdout)
+  process.exit(EXIT_CODES.ok)
 }
 
 let command: ReturnType<typeof parseCommandLine>

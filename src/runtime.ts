@@ -1,4 +1,5 @@
 import { HeraldCors } from './api/cors'
+import { createAuthenticator, type HeraldAuthenticator } from './auth/authenticator'
 import { Lifecycle } from './api/lifecycle'
 import { RouteGuard } from './api/route-guard'
 import { MemoryBroker } from './broker/memory'
@@ -31,6 +32,8 @@ export class HeraldRuntime {
   readonly keepAlive: KeepAliveTimer
   /** Joins each distinct batch of SSE frames once, for all streams (see sharedBatchEncoder). */
   readonly encode: BatchEncoder = sharedBatchEncoder()
+  /** Tokens → principals (`--jwt-*`, `--public`); `enabled` false when no key is configured. */
+  readonly auth: HeraldAuthenticator
   private closing: Promise<void> | undefined
 
   constructor(
@@ -39,6 +42,8 @@ export class HeraldRuntime {
   ) {
     // Resume positions from before this moment were never served by this store; an empty store's head.
     const startedAt = { ms: Date.now(), seq: 0 }
+    // Before the store is opened: a bad key is a bad option (ConfigError), nothing to clean up.
+    this.auth = createAuthenticator(settings)
     const history = historyStore(settings, startedAt)
     if (history instanceof SqliteHistory && history.repaired) {
       log.warn('repaired event ids the store must not serve (written by an older Herald or edited by hand); clients holding them get a reset', { store: settings.store, ...history.repaired })

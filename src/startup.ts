@@ -82,8 +82,9 @@ export function listenFailure(error: unknown, target: StartupTarget): StartupFai
   return { message: `cannot listen on ${where}: ${reason}; check --host (an address of this machine, 0.0.0.0 for all) and --port`, exitCode }
 }
 
-/** A failure while building the app: the store (exit 4) or anything unexpected (exit 1). */
+/** A failure while building the app: an option found bad only then (a key file: exit 2), the store (exit 4), or anything unexpected (exit 1). */
 export function buildFailure(error: unknown): StartupFailure {
+  if (error instanceof ConfigError) return optionFailure(error)
   if (error instanceof HubError && error.code === 'store_unavailable') {
     const reason = oneLine(error.message)
     const hint = /locked|busy/i.test(reason)

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'bun'
 import { PAGES } from '../src/demos/pages'
-import { VERSION } from '../src/config'
-import { type RunningCli, startCli, startupFailureTests } from './cli'
+import { createAuthenticator } from '../src/auth/authenticator'
+import { DEFAULTS, VERSION } from '../src/config'
+import { parseSelector } from '../src/hub/topics'
+import { type RunningCli, runCli, startCli, startupFailureTests } from './cli'
 import { SseClient, waitFor, WsClient } from './helpers'
 
 const root = join(import.meta.dir, '..')
@@ -66,6 +68,40 @@ describe('the command line', () => {
     const child = Bun.spawn([binary], { cwd: emptyDir, env: { ...process.env, HERALD_HISTORY: 'lots' }, stderr: 'pipe', stdout: 'ignore' })
     expect(await child.exited).toBe(2)
     expect(await new Response(child.stderr).text()).toContain('HERALD_HISTORY')
+  })
+})
+
+describe('herald token, from the binary', () => {
+  const secret = 'binary-test-secret-0123456789-abcdefgh'
+
+  test('prints a token that a Herald with the same secret accepts, with exactly its rights', async () => {
+    const result = await runCli({ argv: [binary], cwd: emptyDir }, ['token', '--sub', 'ada', '--subscribe', 'users/{sub}/**', '--publish', 'chat/**', '--ttl', '1h'], { env: { HERALD_JWT_SECRET: secret } })
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+    const principal = await createAuthenticator({ ...DEFAULTS, jwtSecret: secret }).verify(result.stdout.trim())
+    expect(principal.subject).toBe('ada')
+    expect(principal.mayPublish('chat/room-1')).toBe(true)
+    expect(principal.maySubscribe(parseSelector('users/ada/inbox'))).toBe(true)
+    expect(principal.maySubscribe(parseSelector('users/*/inbox'))).toBe(false)
+    expect(principal.expiresAt).toBeGreaterThan(Date.now() + 3_500_000)
+  })
+
+  test.each([[['token', '--subscribe', 'a']], [['token', '--jwt-secret', secret, '--subscribe', 'a/**/b']], [['token', '--jwt-secret', secret]], [['token', '--bogus']]])('%p exits 2 with one line and prints no token', async (args) => {
+    const result = await runCli({ argv: [binary], cwd: emptyDir }, args, { env: { HERALD_JWT_SECRET: '' } })
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^herald: token: [^\n]+herald token --help"\n$/)
+  })
+
+  test('a server started with a secret logs that one is set, never the secret', async () => {
+    const server = await start(['--jwt-secret', secret, '--public', 'news/**'])
+    try {
+      const line = server.logs.find((entry) => entry.includes('herald started')) as string
+      expect(JSON.parse(line)).toMatchObject({ jwtSecret: '(set)', public: ['news/**'] })
+      expect(server.logs.join('\n')).not.toContain(secret)
+    } finally {
+      server.child.kill('SIGKILL')
+    }
   })
 })
 
