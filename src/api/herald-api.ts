@@ -66,6 +66,14 @@ export class HeraldApi {
     return this.runtime.hub
   }
 
+  /**
+   * How clients are authenticated: `tokens` (a key is configured), `loopback` (no key: anyone may
+   * subscribe, only this machine may publish) or `dev` (no key, `dev` on: anyone may publish).
+   */
+  get authMode(): 'tokens' | 'loopback' | 'dev' {
+    return this.runtime.edge.mode
+  }
+
   /** The newest event id issued: a resume position that means "from now on". */
   get head(): string {
     return this.runtime.hub.head
