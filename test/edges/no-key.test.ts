@@ -103,7 +103,7 @@ describe('the origin rule on WebSocket upgrades', () => {
     expect((await upgrade(server, { origin: 'null' })).status).toBe(403)
     // A real client sending that Origin cannot open the socket.
     await expect(socket(`${server.wsBase}/ws`, { origin: 'https://evil.example' })).rejects.toThrow()
-    for (const headers of [{}, { origin: server.base }, { origin: server.base.replace('http:', 'https:') }, { origin: 'https://app.example' }]) {
+    for (const headers of [{} as Record<string, string>, { origin: server.base }, { origin: server.base.replace('http:', 'https:') }, { origin: 'https://app.example' }]) {
       const ws = await socket(`${server.wsBase}/ws`, headers)
       expect(await ws.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
       ws.close()
