@@ -6,6 +6,7 @@ import { RouteMethods } from './api/methods'
 import { DEFAULTS, type HeraldOptions } from './config'
 import { builtInStreams } from './demos/builtin'
 import { chatPresence } from './demos/chat/plugin'
+import { PRESENCE_TOPICS } from './demos/chat/topics'
 import { exampleStreams } from './demos/examples'
 import { FEED_TOPIC, liveFeed } from './demos/feed/routes'
 import { pages } from './demos/pages'
@@ -13,8 +14,8 @@ import { type Logger, silentLogger } from './log'
 import { herald } from './plugin'
 import { within } from './runtime'
 
-/** Topics of the demos that only the server's code may publish to (publishers get 403 `forbidden_topic`). */
-export const DEMO_SERVER_TOPICS: readonly string[] = [FEED_TOPIC]
+/** Topics of the demos that only the server's code may publish to (publishers get 403 `forbidden_topic`): the feed's markup, the chat's rosters. */
+export const DEMO_SERVER_TOPICS: readonly string[] = [FEED_TOPIC, PRESENCE_TOPICS]
 
 /**
  * The standalone server (`bun run dev`, the binary): the `herald()` plugin at the root, plus what
@@ -26,7 +27,7 @@ export const DEMO_SERVER_TOPICS: readonly string[] = [FEED_TOPIC]
 export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
   const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, ...settings } = options
-  // The feed's topic carries markup every open /feed page swaps in: only the server writes it.
+  // Pages trust what arrives there (markup every /feed page swaps in, who is online): only the server writes it.
   const realtime = herald({ ...settings, logger: log, serverTopics: DEMO_SERVER_TOPICS })
   const api = realtime.herald
   // The route table, for 405 on a wrong method; read on the first unrouted request.

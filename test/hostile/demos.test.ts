@@ -30,7 +30,7 @@ async function chatter(name: keyof typeof KEYS, room: string): Promise<WsClient>
   await client.request({ type: 'subscribe', topics: [`chat/user/${name}`, `chat/claim/${KEYS[name]}`] })
   const claimed = await fetch(`${server.base}/chat/names/${name}?key=${KEYS[name]}`, { method: 'POST' })
   expect(claimed.status).toBe(200)
-  await client.request({ type: 'subscribe', topics: [`chat/room/${room}`] })
+  await client.request({ type: 'subscribe', topics: [`chat/room/${room}`, `chat/presence/${room}`] })
   client.send({ type: 'publish', topic: `chat/room/${room}`, event: 'join', data: { user: name } })
   return client
 }
