@@ -1,10 +1,10 @@
 // Chat over Herald, with its client (/client/herald.js: src/client/). One connect() per join; its
 // subscriptions share one WebSocket to /ws, and messages are published over HTTP:
 //   herald.subscribe([chat/user/<name>, chat/claim/<key>])   each time it is live: claim the name
-//   herald.subscribe(chat/room/<room>)                         each time it is live: announce, load history
+//   herald.subscribe([chat/room/<room>, chat/presence/<room>]) each time it is live: announce, load history
 //   herald.publish(topic, data, { event })                     in the order the user sent them
-// Topics: chat/room/<room> (messages, join/leave, and the server's "presence" roster) and
-// chat/user/<name> (direct messages: only that user's page subscribes to it).
+// Topics: chat/room/<room> (messages, join/leave), chat/presence/<room> (the roster: only the
+// server may publish there) and chat/user/<name> (direct messages: only that user's page subscribes to it).
 //
 // Joining, in order: subscribe to chat/user/<name> (so this page counts as online under that
 // name) and to chat/claim/<key> (a topic named by this tab's secret key: it shows the server this
@@ -85,6 +85,7 @@ let sending = Promise.resolve()
 const shown = new Set()
 
 const roomTopic = (name) => `chat/room/${name}`
+const presenceTopic = (name) => `chat/presence/${name}`
 const userTopic = (name) => `chat/user/${name}`
 const claimTopic = (key) => `chat/claim/${key}`
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -277,7 +278,7 @@ async function claimName(signal) {
   if (!inRoom) {
     inRoom = true
     follow(
-      herald.subscribe(roomTopic(room), {
+      herald.subscribe([roomTopic(room), presenceTopic(room)], {
         signal,
         onOpen: () => {
           setStatus('open', 'Connected')
@@ -329,11 +330,14 @@ function refuse(reason) {
 
 function onEvent(message) {
   const { topic, id, event: name } = message
-  if (topic === roomTopic(room)) {
+  if (topic === presenceTopic(room)) {
+    // Only the server publishes here; a `presence` on the room topic is anyone's and ignored.
     if (name === 'presence') {
       const users = rosterIn(message.data)
       if (users) showRoster(users, id)
-    } else if (name === 'message') {
+    }
+  } else if (topic === roomTopic(room)) {
+    if (name === 'message') {
       const chatMessage = chatText(message.data)
       if (chatMessage) line('', [['from', `${chatMessage.from}: `], ['text', chatMessage.text]], id, true)
     }

@@ -45,6 +45,12 @@ export interface HeraldOptions {
   wsMessageRate: number
   /** Origins allowed to call Herald from a browser on another origin; empty = same origin only, ['*'] = any. */
   corsOrigins: string[]
+  /** Page origins besides Herald's own whose WebSocket upgrades and cookie-authenticated requests are accepted (exact `--cors-origins` count too); ['*'] = any. */
+  allowedOrigins: string[]
+  /** With a key configured: milliseconds a WebSocket without a token has to authenticate (0 = no deadline). */
+  wsAuthTimeoutMs: number
+  /** Dev mode (`bun run dev`): with no key configured anyone may publish from anywhere. Never in production. */
+  dev: boolean
   /** Longest a graceful shutdown may take before remaining connections are cut, in milliseconds. */
   shutdownTimeoutMs: number
   logLevel: LogLevel
@@ -74,6 +80,8 @@ export interface HeraldOptions {
 interface OptionRow<K extends keyof HeraldOptions> {
   key: K
   flag: string
+  /** A switch: the flag alone means `true` (`--dev`); `--dev=false` and env values `1`/`0`, `true`/`false` work too. */
+  switch?: true
   env: string[]
   default: HeraldOptions[K]
   /** How --help shows the default. */
@@ -99,11 +107,13 @@ function integer(min: number, max: number) {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
-/** `250ms`, `15s`, `2m`, `1h`; a bare number is milliseconds. */
+/** `250ms`, `15s`, `1.5s`, `2m`, `1h`; a bare number is milliseconds. Whole milliseconds only (`1.5` is refused, not rounded). */
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text)
   if (!match) throw new ConfigError(`expected a duration such as 500ms, 15s or 2m, got "${text}"`)
-  const value = Math.round(Number(match[1]) * (DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1))
+  const exact = Number(match[1]) * (DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1)
+  if (!Number.isInteger(exact) && Number.isFinite(exact)) throw new ConfigError(`duration "${text}" is not a whole number of milliseconds`)
+  const value = Math.round(exact)
   if (!Number.isSafeInteger(value) || value > 86_400_000) throw new ConfigError(`duration "${text}" is out of range (at most 24h)`)
   return value
 }
@@ -181,6 +191,14 @@ function selectors(value: string): string[] {
   return list
 }
 
+/** A switch's value: true/1/yes/on or false/0/no/off. */
+function onOff(value: string): boolean {
+  const text = value.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(text)) return true
+  if (['false', '0', 'no', 'off', ''].includes(text)) return false
+  throw new ConfigError(`expected true or false, got "${value}"`)
+}
+
 /** `memory`, or `sqlite:` followed by a file path. */
 export type StoreSpec = 'memory' | `sqlite:${string}`
 
@@ -224,6 +242,9 @@ export const OPTIONS = [
   row({ key: 'maxIdSkewMs', flag: '--max-id-skew', env: ['HERALD_MAX_ID_SKEW'], default: 60_000, shown: '60s', description: 'how far from the server clock a publisher-chosen id\'s milliseconds may be, either way (else 400 invalid_id)', parse: parseDuration }),
   row({ key: 'wsMessageRate', flag: '--ws-message-rate', env: ['HERALD_WS_MESSAGE_RATE'], default: 100, shown: '100', description: 'messages per second one WebSocket may send, in bursts of as many; more get a rate_limited error (0 = no limit)', parse: integer(0, 1_000_000) }),
   row({ key: 'corsOrigins', flag: '--cors-origins', env: ['HERALD_CORS_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'browser origins allowed to publish and subscribe cross-origin (comma-separated, or *)', parse: origins }),
+  row({ key: 'allowedOrigins', flag: '--allowed-origins', env: ['HERALD_ALLOWED_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'page origins besides Herald\'s own (and --cors-origins) that may open WebSockets and send cookie tokens (comma-separated, or *)', parse: origins }),
+  row({ key: 'wsAuthTimeoutMs', flag: '--ws-auth-timeout', env: ['HERALD_WS_AUTH_TIMEOUT'], default: 10_000, shown: '10s', description: 'with a key: how long a WebSocket without a token has to send an auth message (or hold a public subscription) before it is closed with 4408 (0 = no limit)', parse: parseDuration }),
+  row({ key: 'dev', flag: '--dev', env: ['HERALD_DEV'], default: false, shown: 'off', switch: true, description: 'dev mode (bun run dev): with no key configured, anyone may publish from anywhere; never in production', parse: onOff }),
   row({ key: 'shutdownTimeoutMs', flag: '--shutdown-timeout', env: ['HERALD_SHUTDOWN_TIMEOUT'], default: 10_000, shown: '10s', description: 'longest a graceful shutdown (SIGINT/SIGTERM) may take', parse: parseDuration }),
   row({ key: 'logLevel', flag: '--log-level', env: ['HERALD_LOG_LEVEL'], default: 'info', shown: 'info', description: `log records at or above: ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),
   row({ key: 'logFormat', flag: '--log-format', env: ['HERALD_LOG_FORMAT'], default: 'text', shown: 'text', description: 'log line format: text or json', parse: oneOf(LOG_FORMATS) }),
@@ -270,9 +291,10 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
     if (arg === '--help' || arg === '-h') return { kind: 'help' }
     if (arg === '--version' || arg === '-v') return { kind: 'version' }
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
-    const option = OPTIONS.find((candidate) => candidate.flag === flag)
+    const option: (typeof OPTIONS)[number] | undefined = OPTIONS.find((candidate) => candidate.flag === flag)
     if (!option) throw new ConfigError(`unknown option "${arg}"`)
-    const value = inline ?? argv[++i]
+    // A switch takes no value unless it is written inline (`--dev=false`).
+    const value = 'switch' in option && option.switch && inline === undefined ? 'true' : (inline ?? argv[++i])
     if (value === undefined) throw new ConfigError(`${flag} needs a value`)
     options[option.key] = withContext(flag, () => option.parse(value))
   }
@@ -291,7 +313,8 @@ function withContext<T>(where: string, parse: () => T): T {
 export function helpText(): string {
   const lines = [`Herald ${VERSION}: Server-Sent Events and WebSockets from one topic registry.`, '', 'Usage: herald [options]', '       herald token --sub NAME --subscribe SELECTOR --publish SELECTOR --ttl 1h   (prints a signed token; herald token --help)', '', 'Options (flag, environment variable, default):']
   for (const option of OPTIONS) {
-    lines.push(`  ${`${option.flag} <value>`.padEnd(34)} ${option.description}`)
+    const usage = 'switch' in option && option.switch ? option.flag : `${option.flag} <value>`
+    lines.push(`  ${usage.padEnd(34)} ${option.description}`)
     lines.push(`  ${''.padEnd(34)} env ${option.env.join(' or ')}; default ${option.shown}`)
   }
   lines.push(`  ${'--help, -h'.padEnd(34)} show this help`, `  ${'--version, -v'.padEnd(34)} print the version`, '', 'Durations: 500ms, 15s, 2m (a bare number is milliseconds). Sizes: 65536, 64kb, 1mb.')

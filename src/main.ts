@@ -7,7 +7,7 @@ import { tokenCommand } from './auth/token-command'
 import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
-import { buildFailure, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
+import { AUTH_MODES, buildFailure, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
 
 /** Ends the process before it served anything: one line on stderr, never a stack. */
 function fail(failure: StartupFailure): never {
@@ -54,7 +54,9 @@ try {
 } catch (error) {
   fail(listenFailure(error, options))
 }
-log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, ...changedOptions(options) })
+const mode = herald.herald.authMode
+if (mode === 'dev') log.warn(DEV_MODE_WARNING)
+log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, auth: AUTH_MODES[mode], ...changedOptions(options) })
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -6,12 +6,16 @@ import { RouteMethods } from './api/methods'
 import { DEFAULTS, type HeraldOptions } from './config'
 import { builtInStreams } from './demos/builtin'
 import { chatPresence } from './demos/chat/plugin'
+import { PRESENCE_TOPICS } from './demos/chat/topics'
 import { exampleStreams } from './demos/examples'
-import { liveFeed } from './demos/feed/routes'
+import { FEED_TOPIC, liveFeed } from './demos/feed/routes'
 import { pages } from './demos/pages'
 import { type Logger, silentLogger } from './log'
 import { herald } from './plugin'
 import { within } from './runtime'
+
+/** Topics of the demos that only the server's code may publish to (publishers get 403 `forbidden_topic`): the feed's markup, the chat's rosters. */
+export const DEMO_SERVER_TOPICS: readonly string[] = [FEED_TOPIC, PRESENCE_TOPICS]
 
 /**
  * The standalone server (`bun run dev`, the binary): the `herald()` plugin at the root, plus what
@@ -23,7 +27,8 @@ import { within } from './runtime'
 export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
   const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, ...settings } = options
-  const realtime = herald({ ...settings, logger: log })
+  // Pages trust what arrives there (markup every /feed page swaps in, who is online): only the server writes it.
+  const realtime = herald({ ...settings, logger: log, serverTopics: DEMO_SERVER_TOPICS })
   const api = realtime.herald
   // The route table, for 405 on a wrong method; read on the first unrouted request.
   const methods = new RouteMethods()

@@ -6,6 +6,19 @@
 import { ConfigError } from './config'
 import { HubError } from './hub/errors'
 
+/**
+ * The start line's `auth` field for each mode: who may publish, and how to configure a key. The
+ * dev mode's says it loudly on every start line (and DEV_MODE_WARNING comes first, as a warning).
+ */
+export const AUTH_MODES = {
+  tokens: 'tokens: publishing, and subscribing beyond --public, need a token',
+  loopback: 'no key configured: anyone may subscribe, only this machine (loopback) may publish; to accept tokens, configure --jwt-secret or --jwt-key',
+  dev: 'DEV MODE, no key configured: ANYONE who can reach this server may publish to any topic; configure --jwt-secret or --jwt-key for anything but local play',
+} as const
+
+/** Logged as a warning before the start line in dev mode. */
+export const DEV_MODE_WARNING = 'DEV MODE (--dev): no key is configured and anyone who can reach this server may publish to any topic, from anywhere; never run --dev in production (without it, only this machine may publish)'
+
 /** The exit codes of the `herald` command (listed by --help and in the README). */
 export const EXIT_CODES = {
   /** Stopped by SIGINT / SIGTERM after a graceful shutdown; or --help, --version. */

@@ -18,6 +18,14 @@ export const API_INFO = {
   description: 'Publish events to topics; subscribe over Server-Sent Events (GET /events) or WebSocket (GET /ws). Topics: segments joined by "/", subscriptions may use * (one segment) and a final ** (any depth).',
 } as const
 
+/** How a client proves who it is (see "Auth" in the README); optional where no key is configured or a topic is public. */
+const BEARER_SCHEME = {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description: 'A token whose claims cover the topics (`herald token` prints one). Needed to publish when a key is configured, and to subscribe beyond --public. Browsers may also send it as the herald_token cookie or ?access_token=.',
+} as const
+
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
 /** Text made safe for an element's content or a quoted attribute value. */
@@ -92,7 +100,9 @@ export function docs() {
             { name: 'Subscribe', description: 'Receive events' },
             { name: 'Operations', description: 'Health and statistics' },
           ],
-          components: { schemas: publishSchemas as never },
+          // The Authorize button: a token pasted there is sent as `Authorization: Bearer …` with every try.
+          components: { schemas: publishSchemas as never, securitySchemes: { bearer: BEARER_SCHEME } },
+          security: [{ bearer: [] }, {}],
           paths: { '/topics/{topic}': TOPIC_PATH_DOC as never },
         },
       }),

@@ -73,17 +73,19 @@ export class AnonymousPrincipal implements AuthPrincipal {
 }
 
 /**
- * Everyone's principal while no key is configured: may do everything (like ALLOW_ALL). The edges,
- * not this principal, keep publishing to loopback in that mode.
+ * Everyone's principal while no key is configured: may subscribe to anything; what it may publish
+ * is the edges' decision (loopback only, unless --dev), so `mayPublish` says yes here. It sees no
+ * private event: nobody can show a token that entitles them to one, so a private event reaches
+ * only the server's own code in that mode.
  */
 export const OPEN_PRINCIPAL: AuthPrincipal = Object.freeze({
   subject: undefined,
   anonymous: true,
   expiresAt: undefined,
-  seesEverything: true,
+  seesEverything: false,
   mayPublish: () => true,
   maySubscribe: () => true,
-  maySee: () => true,
+  maySee: (event: HubEvent) => !isPrivate(event),
 })
 
 /** `event.private` (set by the publish API when the publisher asks for it); absent = not private. */

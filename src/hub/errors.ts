@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   forbidden_topic: 403,
   /** A WebSocket upgrade or cookie-authenticated request from an origin not in `--allowed-origins`. */
   forbidden_origin: 403,
+  /** No key is configured and the publish does not come from this machine (loopback); `--dev` lifts it. */
+  loopback_only: 403,
   /** No route has that path. */
   not_found: 404,
   /** The path exists for other methods (the `Allow` header lists them). */

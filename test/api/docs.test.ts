@@ -107,3 +107,10 @@ test('the OpenAPI schemas list exactly the fields the server accepts, and no oth
     expect(Object.keys(item.properties)).toEqual([...PUBLISH_FIELDS])
   }
 })
+
+test('the document declares the bearer scheme, so Swagger UI shows Authorize and sends the token', async () => {
+  const doc = (await (await fetch(`${server.base}/swagger/json`)).json()) as { components: { securitySchemes: Record<string, { type: string; scheme: string }> }; security: unknown[] }
+  expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+  // Optional: without a key, and on public topics, no token is needed.
+  expect(doc.security).toEqual([{ bearer: [] }, {}])
+})

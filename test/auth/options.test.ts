@@ -2,6 +2,7 @@
 import { expect, test } from 'bun:test'
 import { ConfigError } from '../../src/config'
 import { hubSettings } from '../../src/options'
+import type { HeraldAuthenticator } from '../../src/auth/authenticator'
 import { herald } from '../../src/plugin'
 import { HeraldRuntime } from '../../src/runtime'
 import { keyPair, SECRET } from './fixtures'
@@ -11,8 +12,9 @@ test('the runtime builds its Authenticator from the settings: no key → not ena
   expect(open.auth.enabled).toBe(false)
   const closed = new HeraldRuntime(hubSettings({ jwtSecret: SECRET, jwtKey: (await keyPair('ES256')).pem, public: ['news/**'] }))
   expect(closed.auth.enabled).toBe(true)
-  expect(closed.auth.algorithms).toEqual(['HS256', 'HS384', 'HS512', 'ES256'])
-  expect(closed.auth.publicSelectors).toEqual(['news/**'])
+  const built = closed.auth as HeraldAuthenticator
+  expect(built.algorithms).toEqual(['HS256', 'HS384', 'HS512', 'ES256'])
+  expect(built.publicSelectors).toEqual(['news/**'])
   await Promise.all([open.shutdown(0), closed.shutdown(0)])
 })
 

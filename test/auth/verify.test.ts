@@ -311,11 +311,15 @@ describe('configuration refused at start (ConfigError naming the option)', () =>
 })
 
 describe('no key configured', () => {
-  test('enabled is false, anonymous may do everything, and every token is refused', async () => {
+  test('enabled is false, anonymous may do everything but see a private event, and every token is refused', async () => {
     const auth = createAuthenticator(settings())
     expect(auth.enabled).toBe(false)
     const anyone = auth.anonymous()
-    expect(anyone.seesEverything).toBe(true)
+    // Nobody can show a token entitling them to a private event, so none reaches a client.
+    expect(anyone.seesEverything).toBe(false)
+    const event = { id: '1-0', position: { ms: 1, seq: 0 }, topic: 'any/topic', data: 'x', json: false, time: 1 }
+    expect(anyone.maySee({ ...event, private: true })).toBe(false)
+    expect(anyone.maySee(event)).toBe(true)
     expect(anyone.mayPublish('any/topic')).toBe(true)
     expect(anyone.maySubscribe(parseSelector('**'))).toBe(true)
     expect(await refused(auth.verify(await sign(CLAIMS)), 'invalid_token')).toContain('no key')

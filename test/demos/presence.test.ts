@@ -12,9 +12,9 @@ function newHub(): Hub {
   return new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 0, queueLimit: 100, maxReplay: 100, maxSelectors: 10 })
 }
 
-/** Collects the `presence` rosters published to a room. */
+/** Collects the `presence` rosters published for a room (to its presence topic). */
 async function rostersOf(hub: Hub, room: string): Promise<{ rosters: Roster[]; subscription: Subscription; pump: Promise<void> }> {
-  const subscription = await hub.subscribe([parseSelector(`chat/room/${room}`)])
+  const subscription = await hub.subscribe([parseSelector(`chat/presence/${room}`)])
   const rosters: Roster[] = []
   const pump = (async () => {
     for (let batch = await subscription.next(); batch !== null; batch = await subscription.next()) {
@@ -92,7 +92,7 @@ describe('presence over WebSocket, in the app', () => {
   /** A chat client as public/chat.js behaves: subscribe to the room and to its own topic, then announce itself. */
   async function chatter(name: string, room: string): Promise<WsClient> {
     const client = await WsClient.open(`${server.wsBase}/ws`)
-    await client.request({ type: 'subscribe', topics: [`chat/room/${room}`, `chat/user/${name}`] })
+    await client.request({ type: 'subscribe', topics: [`chat/room/${room}`, `chat/presence/${room}`, `chat/user/${name}`] })
     client.send({ type: 'publish', topic: `chat/room/${room}`, event: 'join', data: { user: name } })
     return client
   }
@@ -113,5 +113,22 @@ describe('presence over WebSocket, in the app', () => {
     ben.close()
     await waitFor(() => lastRoster(amy)?.join() === 'amy', 'ben to drop out of the roster', 5000)
     amy.close()
+  })
+})
+
+describe('the roster topic is the server\'s own', () => {
+  let server: TestServer
+  afterEach(() => server?.stop())
+
+  test('a forged roster is refused over HTTP and WebSocket (403 forbidden_topic); a roster on the room topic is just an event', async () => {
+    server = await startServer()
+    const forged = { room: 'lobby', users: ['mallory', 'admin'] }
+    const http = await fetch(`${server.base}/topics/chat/presence/lobby`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: forged, event: 'presence' }) })
+    expect(http.status).toBe(403)
+    expect(((await http.json()) as { error: { code: string } }).error.code).toBe('forbidden_topic')
+    const ws = await WsClient.open(`${server.wsBase}/ws`)
+    expect(await ws.request({ type: 'publish', topic: 'chat/presence/lobby', event: 'presence', data: forged })).toMatchObject({ type: 'error', code: 'forbidden_topic' })
+    ws.close()
+    expect(server.hub.stats().published).toBe(0)
   })
 })

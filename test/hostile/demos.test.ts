@@ -30,7 +30,7 @@ async function chatter(name: keyof typeof KEYS, room: string): Promise<WsClient>
   await client.request({ type: 'subscribe', topics: [`chat/user/${name}`, `chat/claim/${KEYS[name]}`] })
   const claimed = await fetch(`${server.base}/chat/names/${name}?key=${KEYS[name]}`, { method: 'POST' })
   expect(claimed.status).toBe(200)
-  await client.request({ type: 'subscribe', topics: [`chat/room/${room}`] })
+  await client.request({ type: 'subscribe', topics: [`chat/room/${room}`, `chat/presence/${room}`] })
   client.send({ type: 'publish', topic: `chat/room/${room}`, event: 'join', data: { user: name } })
   return client
 }
@@ -132,10 +132,14 @@ test(`${FEED_CASES} forged feed updates change nothing the feed serves (seed ${S
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
   expect((await fetch(`${server.base}/feed/posts`, { method: 'POST', headers: form, body: 'message=a+real+post', redirect: 'manual' })).status).toBe(303)
   const before = await (await fetch(`${server.base}/feed`)).text()
+  // The feed's topic is the server's own: every forged update is refused before it reaches a page.
+  const refusals = new Set<string>()
   for (let n = 0; n < FEED_CASES; n++) {
     const payload = feedPayload(rng)
-    await publish(server.base, payload.topic, payload.data, payload.event === undefined ? {} : { event: payload.event })
+    const response = await fetch(`${server.base}/topics/${payload.topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: payload.data, ...(payload.event === undefined ? {} : { event: payload.event }) }) })
+    refusals.add(`${response.status} ${((await response.json()) as { error?: { code?: string } }).error?.code}`)
   }
+  expect([...refusals]).toEqual(['403 forbidden_topic'])
   await healthy('the feed cases')
   const after = await (await fetch(`${server.base}/feed`)).text()
   const posts = (page: string) => /<ol id="posts"[^>]*>([\s\S]*?)<\/ol>/.exec(page)?.[1]

@@ -1,6 +1,6 @@
 import type { Delivery } from '../../hub/delivery'
 import type { Hub } from '../../hub/hub'
-import { CHAT_NAME, roomOf, roomTopic } from './topics'
+import { CHAT_NAME, presenceTopic, roomOf } from './topics'
 
 /** The `presence` event's data: who is in the room now, sorted. */
 export interface Roster {
@@ -18,7 +18,7 @@ export interface PresenceOptions {
 /**
  * Who is in each chat room. Pages publish `join` / `leave` events ({"user": name}) to their room;
  * this watches every room, keeps the rosters, and publishes a `presence` event (a Roster) to the
- * room whenever one changes (and on every join, so a newcomer gets the list). A tab that closes
+ * room's presence topic (server-owned) whenever one changes (and on every join, so a newcomer gets the list). A tab that closes
  * sends nothing, so a sweep drops users who are no longer online; it runs only while some room
  * has someone in it.
  */
@@ -94,7 +94,7 @@ export class Presence {
 
   private publish(room: string): void {
     const roster: Roster = { room, users: this.roster(room) }
-    this.hub.publish([{ topic: roomTopic(room), event: 'presence', data: roster }]).catch(() => {
+    this.hub.publish([{ topic: presenceTopic(room), event: 'presence', data: roster }]).catch(() => {
       // Only fails while the hub shuts down; the rosters go with it.
     })
   }

@@ -1,8 +1,9 @@
 /**
  * The chat's topics and data rules, shared by the page (public/chat.js applies the same rules) and
  * the server side (presence, name claims, room history):
- * - `chat/room/<room>`: messages (`message`), arrivals (`join`), departures (`leave`) and the
- *   roster (`presence`, published by the server);
+ * - `chat/room/<room>`: messages (`message`), arrivals (`join`) and departures (`leave`);
+ * - `chat/presence/<room>`: the room's roster (`presence`), published by the server alone (a
+ *   server-owned topic: PRESENCE_TOPICS);
  * - `chat/user/<name>`: direct messages (`direct`) to one user, whose page alone subscribes to it;
  * - `chat/claim/<key>`: never published to; a page subscribes to it to show it is still connected
  *   under the name it claimed with that key (see names.ts).
@@ -16,6 +17,14 @@ export const CHAT_TEXT_MAX = 2000
 export function roomTopic(room: string): string {
   return `chat/room/${room}`
 }
+
+/** Where the server publishes a room's roster. */
+export function presenceTopic(room: string): string {
+  return `chat/presence/${room}`
+}
+
+/** Every roster topic: server-owned (publishers get 403), so no one else can fake who is online. */
+export const PRESENCE_TOPICS = 'chat/presence/*'
 
 export function userTopic(name: string): string {
   return `chat/user/${name}`
