@@ -5,6 +5,7 @@ import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import favicon from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' }
 import { VERSION } from '../config'
 import { PAGE_HEADERS } from './csp'
+import { BEARER, BEARER_SCHEME } from './openapi-security'
 import { publishSchemas, TOPIC_PATH_DOC } from './publish'
 import { staticHandler } from './static'
 
@@ -16,14 +17,6 @@ export const API_INFO = {
   title: 'Herald',
   version: VERSION,
   description: 'Publish events to topics; subscribe over Server-Sent Events (GET /events) or WebSocket (GET /ws). Topics: segments joined by "/", subscriptions may use * (one segment) and a final ** (any depth).',
-} as const
-
-/** How a client proves who it is (see "Auth" in the README); optional where no key is configured or a topic is public. */
-const BEARER_SCHEME = {
-  type: 'http',
-  scheme: 'bearer',
-  bearerFormat: 'JWT',
-  description: 'A token whose claims cover the topics (`herald token` prints one). Needed to publish when a key is configured, and to subscribe beyond --public. Browsers may also send it as the herald_token cookie or ?access_token=.',
 } as const
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
@@ -100,9 +93,9 @@ export function docs() {
             { name: 'Subscribe', description: 'Receive events' },
             { name: 'Operations', description: 'Health and statistics' },
           ],
-          // The Authorize button: a token pasted there is sent as `Authorization: Bearer …` with every try.
-          components: { schemas: publishSchemas as never, securitySchemes: { bearer: BEARER_SCHEME } },
-          security: [{ bearer: [] }, {}],
+          // The Authorize button. Each operation that reads a token lists the scheme itself
+          // (openapi-security.ts): Swagger UI sends a pasted token to those only.
+          components: { schemas: publishSchemas as never, securitySchemes: { [BEARER]: BEARER_SCHEME } },
           paths: { '/topics/{topic}': TOPIC_PATH_DOC as never },
         },
       }),

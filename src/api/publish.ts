@@ -6,6 +6,7 @@ import type { Hub } from '../hub/hub'
 import type { Principal } from '../hub/principal'
 import { readPublishBody } from './body'
 import type { EdgeAuth } from './edge-auth'
+import { PUBLISH_SECURITY } from './openapi-security'
 import type { RouteGuard } from './route-guard'
 
 const Data = t.Any({
@@ -150,6 +151,7 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number }, guard
         response: { 200: t.Object({ events: t.Array(Published) }), ...errorResponses },
         detail: {
           tags: ['Publish'],
+          security: PUBLISH_SECURITY,
           summary: 'Publish one event, or a batch',
           description:
             'One object, or an array of them (a batch: validated as a whole, so one bad item publishes nothing; stored in order). `topic` may be a list: one event per topic. Answers with the ids, in order. With a key configured, send a token (`Authorization: Bearer …`) whose claims cover every topic of the batch (else 401 / 403, nothing published).',
@@ -184,6 +186,7 @@ const errorResponse = (description: string) => ({ description, content: { 'appli
 export const TOPIC_PATH_DOC = {
   post: {
     tags: ['Publish'],
+    security: PUBLISH_SECURITY,
     summary: 'Publish one event to a topic',
     description:
       'The path after /topics/ is the topic: `/topics/chat/room-1` (in Swagger UI type `chat/room-1`; an encoded `%2F` works too). Send JSON `{"data": …}`, plain text (the body is the data), or an HTML form with a `data` field. Answers with the id the event was stored under, once every connected subscriber has it queued. With a key configured, send a token (`Authorization: Bearer …`) that covers the topic.',

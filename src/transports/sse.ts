@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { EdgeAuth } from '../api/edge-auth'
+import { SUBSCRIBE_SECURITY } from '../api/openapi-security'
 import type { RouteGuard } from '../api/route-guard'
 import type { Hub } from '../hub/hub'
 import type { Delivery } from '../hub/delivery'
@@ -156,6 +157,7 @@ export function sseTransport({ hub, settings: options, keepAlive, encode, guard,
             { name: 'access_token', in: 'query', schema: { type: 'string' }, description: 'A token, for clients that cannot send the Authorization header (EventSource); it can end up in logs and Referer headers of proxies: prefer the header or the herald_token cookie' },
           ],
           tags: ['Subscribe'],
+          security: SUBSCRIBE_SECURITY,
           summary: 'Subscribe over Server-Sent Events',
           description:
             'A text/event-stream of every event published to the named topics. Send `Last-Event-ID` (or `?lastEventId=`) to get the events missed since that id first; a `reset` event says they could not all be served. With a key configured, send a token (header, `herald_token` cookie or `?access_token=`) unless every topic is public; the stream ends with a `token_expired` event when the token expires: reconnect with a fresh one and the Last-Event-ID, nothing is lost.',

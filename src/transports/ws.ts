@@ -2,6 +2,7 @@ import type { ServerWebSocket } from 'bun'
 import { Elysia } from 'elysia'
 import type { AuthPrincipal } from '../auth/types'
 import type { EdgeAuth } from '../api/edge-auth'
+import { SUBSCRIBE_SECURITY } from '../api/openapi-security'
 import { HubError } from '../hub/errors'
 import type { HubEvent, WsServerType } from '../hub/event'
 import type { Hub } from '../hub/hub'
@@ -284,6 +285,7 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
       {
         detail: {
           tags: ['Subscribe'],
+          security: SUBSCRIBE_SECURITY,
           summary: 'Subscribe and publish over a WebSocket (upgrade)',
           description:
             'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?, private?}`, `auth {token}`, `ping` (`topic` may stand for `topics`; any other field is refused with `unknown_field`). Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `authenticated {subject, expiresAt}`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply. With a key configured, send a token at the upgrade (Authorization header, herald_token cookie, ?access_token=) or as the first message `auth {token}`; close codes: 4401 token expired, 4408 no token in time.',

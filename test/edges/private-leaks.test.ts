@@ -2,13 +2,19 @@
  * Private events never leak: not to a subscriber whose wildcard (here through a public rule) is
  * wider than its token, live or on resume, over SSE or WebSocket (native topics and patterns),
  * in batches, nor after a restart of a durable store. At scale: 1,000 users each on their own
- * `users/{sub}/**` while 100,000 per-user private events are published; each gets exactly its own.
+ * `users/{sub}/**` while 100,000 per-user private events are published; each gets exactly its own,
+ * with the edge tests' fake principals and with Herald's real ones (jose-verified signToken tokens,
+ * some with subs that `{sub}` must escape).
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AuthPrincipal } from '../../src/auth/types'
+import { createAuthenticator } from '../../src/auth/authenticator'
+import { signToken } from '../../src/auth/sign'
+import type { AuthPrincipal, Authenticator } from '../../src/auth/types'
+import { DEFAULTS } from '../../src/config'
+import { escapeSegment } from '../../src/hub/escape'
 import { MemoryBroker } from '../../src/broker/memory'
 import { MemoryHistory } from '../../src/history/memory'
 import { SqliteHistory } from '../../src/history/sqlite'
@@ -34,21 +40,58 @@ async function drain(subscription: Subscription): Promise<string[]> {
   return got
 }
 
-describe('at scale, in the hub', () => {
-  test('1,000 users on users/{sub}/** and 100,000 per-user private events: each user gets exactly its own, live and on resume; wildcard readers get none', async () => {
+/** An authenticator for the at-scale test, the token of user `u`, and verifications counted. */
+interface ScaleAuth {
+  name: string
+  auth: Authenticator
+  /** The subject of user `u` (the real authenticator gets some that `{sub}` must escape). */
+  subject(u: number): string
+  token(sub: string): string
+  verified(): number
+}
+
+function fakeScale(): ScaleAuth {
+  const auth = fakeAuthenticator({ public: ['users/**'] })
+  return { name: 'fake principals', auth, subject: (u) => `u${u}`, token: PER_USER, verified: () => auth.verified }
+}
+
+/** Herald's own authenticator (jose, HS256), tokens from signToken: real TokenPrincipals, `{sub}` escaped by the server. */
+function realScale(): ScaleAuth {
+  const secret = 'private-leaks-secret-0123456789-abcdefgh'
+  const real = createAuthenticator({ ...DEFAULTS, jwtSecret: secret, public: ['users/**'] })
+  let verified = 0
+  const auth: Authenticator = {
+    enabled: true,
+    verify: (token) => {
+      verified++
+      return real.verify(token)
+    },
+    anonymous: () => real.anonymous(),
+  }
+  // Every 10th user has a sub with characters a topic cannot hold ("/", "*", spaces, non-ASCII).
+  const subject = (u: number) => (u % 10 === 5 ? `u${u}/*/ é ${u}` : `u${u}`)
+  const token = (sub: string) => signToken({ secret, sub, subscribe: ['users/{sub}/**'], publish: ['users/{sub}/**'], ttlMs: 3_600_000 })
+  return { name: 'real principals (createAuthenticator, signToken)', auth, subject, token, verified: () => verified }
+}
+
+describe.each([fakeScale, realScale])('at scale, in the hub', (make) => {
+  const scale = make()
+  test(`${scale.name}: 1,000 users on users/{sub}/** and 100,000 per-user private events: each user gets exactly its own, live and on resume; wildcard readers get none`, async () => {
     const USERS = 1000
     const EVENTS = 100_000
-    const auth = fakeAuthenticator({ public: ['users/**'] })
+    const { auth } = scale
     const hub = hubOn(new MemoryHistory({ perTopic: 1000, maxTopics: 2 * USERS, startedAt: { ms: 0, seq: 0 } }), EVENTS)
     const principals: AuthPrincipal[] = []
-    for (let u = 0; u < USERS; u++) principals.push(await auth.verify(PER_USER(`u${u}`)))
-    const mine = await Promise.all(principals.map((principal) => hub.subscribe([parseSelector(`users/${principal.subject}/**`)], { principal })))
+    for (let u = 0; u < USERS; u++) principals.push(await auth.verify(scale.token(scale.subject(u))))
+    // Each user's own segment, as an app builds it (escapeSegment is what {sub} becomes).
+    const segments = principals.map((principal) => escapeSegment(principal.subject as string))
+    const mine = await Promise.all(principals.map((principal, u) => hub.subscribe([parseSelector(`users/${segments[u]}/**`)], { principal })))
     // Readers through the public rule, wider than any token: users/**, users/*/inbox, another user's topic.
     const anonymous = auth.anonymous()
-    const snoopers = await Promise.all(['users/**', 'users/*/inbox', 'users/u7/inbox'].map((selector) => hub.subscribe([parseSelector(selector)], { principal: anonymous })))
+    const snoopers = await Promise.all(['users/**', 'users/*/inbox', `users/${segments[7]}/inbox`, `users/${segments[15]}/**`].map((selector) => hub.subscribe([parseSelector(selector)], { principal: anonymous })))
     // A user on a wider (public) wildcard: its own private events only.
     const wideUser = await hub.subscribe([parseSelector('users/**')], { principal: principals[3] as AuthPrincipal })
-    const verifiedBefore = auth.verified
+    const verifiedBefore = scale.verified()
 
     const expected: string[][] = Array.from({ length: USERS }, () => [])
     const BATCH = 1000
@@ -59,12 +102,12 @@ describe('at scale, in the hub', () => {
         const user = (n * 7919) % USERS
         const data = `u${user}#${n}`
         expected[user]?.push(data)
-        batch.push({ topic: `users/u${user}/${n % 3 === 0 ? 'inbox' : `notes/${n % 5}`}`, data, private: true })
+        batch.push({ topic: `users/${segments[user]}/${n % 3 === 0 ? 'inbox' : `notes/${n % 5}`}`, data, private: true })
       }
       await hub.publish(batch)
     }
     // Verification is per connection, never per delivery.
-    expect(auth.verified).toBe(verifiedBefore)
+    expect(scale.verified()).toBe(verifiedBefore)
     const wrong: string[] = []
     for (let u = 0; u < USERS; u++) {
       const got = await drain(mine[u] as Subscription)
@@ -78,7 +121,7 @@ describe('at scale, in the hub', () => {
     const resumedSnooper = await hub.subscribe([parseSelector('users/**')], { principal: anonymous, lastEventId: '0-0' })
     expect(resumedSnooper.resetTo).toBeUndefined()
     expect(await drain(resumedSnooper)).toEqual([])
-    for (const u of [0, 1, 499, 999]) {
+    for (const u of [0, 1, 5, 499, 999]) {
       const resumed = await hub.subscribe([parseSelector('users/**')], { principal: principals[u] as AuthPrincipal, lastEventId: '0-0' })
       expect(await drain(resumed)).toEqual(expected[u] as string[])
       resumed.end()
