@@ -53,7 +53,7 @@ export function connect(options: ConnectOptions = {}): Herald {
 
   return {
     subscribe,
-    publish: (topic, data, publishOptions) => publish(config.base, topic, data, publishOptions),
+    publish: (topic, data, publishOptions) => publish(config, topic, data, publishOptions),
     close() {
       closed = true
       for (const feed of feeds) feed.end()
