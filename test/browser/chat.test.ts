@@ -167,7 +167,7 @@ test('a late joiner sees recent room messages with their times in its own time z
     published.push({ id: event?.id as string, text })
   }
   // A direct message to "ivy" before ivy is here: whoever joins as ivy later must not see it.
-  await suite.hub.publish([{ topic: 'chat/user/ivy', event: 'direct', data: { from: 'hal', to: 'ivy', text: 'meant for an earlier ivy' } }])
+  await suite.hub.publish([{ topic: 'chat/users/ivy/inbox', event: 'direct', data: { from: 'hal', to: 'ivy', text: 'meant for an earlier ivy' }, private: true }])
   const ivy = await join('ivy', room, VIEWPORTS.laptop, { timezoneId: 'Asia/Kolkata', locale: 'en-GB' })
   try {
     await ivy.page.waitForFunction(() => document.querySelectorAll('#messages li').length >= 2, undefined, { timeout: 5000 })
@@ -201,7 +201,7 @@ test('after a dropped connection the page resumes: messages sent meanwhile appea
     await jon.cut()
     await jon.page.locator('#status[data-state="connecting"]').waitFor()
     for (const text of ['while away 1', 'while away 2']) await suite.hub.publish([{ topic: 'chat/room/resume', data: { from: 'kim', text } }])
-    await suite.hub.publish([{ topic: 'chat/user/jon', event: 'direct', data: { from: 'kim', to: 'jon', text: 'direct while away' } }])
+    await suite.hub.publish([{ topic: 'chat/users/jon/inbox', event: 'direct', data: { from: 'kim', to: 'jon', text: 'direct while away' }, private: true }])
     await jon.page.locator('#status[data-state="open"]').waitFor({ timeout: 5000 })
     await jon.page.locator('#messages li', { hasText: 'direct while away' }).waitFor({ timeout: 5000 })
     await jon.page.locator('#messages li', { hasText: 'while away 2' }).waitFor({ timeout: 5000 })
