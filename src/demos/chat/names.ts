@@ -57,7 +57,10 @@ export class NameClaims {
       this.sweep()
       if (this.holders.size >= this.options.maxNames) return 'full'
     }
-    this.holders.set(name, { key, at: this.now(), seen: false })
+    const claimed: Holder = { key, at: this.now(), seen: false }
+    // A holder claiming again while connected (a token refresh) needs no grace.
+    this.connected(claimed)
+    this.holders.set(name, claimed)
     this.timer ??= setInterval(() => this.sweep(), this.options.sweepMs)
     return undefined
   }
