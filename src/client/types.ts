@@ -13,8 +13,8 @@ import type { HeraldError } from './errors'
 /** The body of one `POST /publish` item, as the server's schema declares it. */
 type PublishItem = Extract<Static<typeof publishSchemas.BatchPublish>, { topic: unknown }>
 
-/** What `publish()` takes besides topic and data: the optional fields of a publish body (`event`, `id`), and a signal. */
-export type PublishOptions = Partial<Pick<PublishItem, 'event' | 'id'>> & {
+/** What `publish()` takes besides topic and data: the optional fields of a publish body (`event`, `id`, `private`), and a signal. */
+export type PublishOptions = Partial<Pick<PublishItem, 'event' | 'id' | 'private'>> & {
   /** Aborts the request (the publish may still have happened). */
   signal?: AbortSignal
 }

@@ -35,7 +35,7 @@ describe.each(MODES)('with %s', (mode, options) => {
   const everything = () => (keyed ? signToken({ secret: SECRET, sub: 'operator', publish: ['**'], subscribe: ['**'], ttlMs: 60_000 }) : undefined)
   const slug = keyed ? 'key' : 'nokey'
 
-  async function join(name: string, room: string, viewport = VIEWPORTS.laptop) {
+  async function join(name: string, room: string, viewport: { width: number; height: number } = VIEWPORTS.laptop) {
     const opened = await suite.open('/chat.html', viewport)
     await opened.page.fill('#name', name)
     await opened.page.fill('#room', room)
@@ -228,11 +228,11 @@ describe.each(MODES)('with %s', (mode, options) => {
         }
       }
       // Mallory's token asks the route to put her in the roster, but no page of hers is connected.
-      const join = await chatPost(suite.base, `/chat/rooms/${room}/join`, {}, mallory)
-      expect([join.status, await codeOf(join)]).toEqual([409, 'not_subscribed'])
+      const refused = await chatPost(suite.base, `/chat/rooms/${room}/join`, {}, mallory)
+      expect([refused.status, await codeOf(refused)]).toEqual([409, 'not_subscribed'])
       expect(await codeOf(await chatPost(suite.base, `/chat/rooms/${room}/join`))).toBe('missing_token')
       // A newcomer's roster arrives after all that: still exactly the two who are here.
-      const cat = await join3('cat3', room)
+      const cat = await join('cat3', room)
       for (const page of [amy.page, ben.page, cat.page]) await page.waitForFunction(() => document.querySelectorAll('#online li').length === 3)
       expect(await onlineList(amy.page)).toEqual(['amy3 (you)', 'ben3', 'cat3'])
       await screenshot(amy.page, `attacks-chat-phone-${slug}`)
@@ -244,6 +244,4 @@ describe.each(MODES)('with %s', (mode, options) => {
       await ben.context.close()
     }
   })
-
-  const join3 = (name: string, room: string) => join(name, room)
 })
