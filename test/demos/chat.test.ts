@@ -67,8 +67,8 @@ describe('RoomHistory', () => {
 
   test('keeps only room messages: never direct messages, joins, rosters, or data a page would not show', () => {
     const history = new RoomHistory({ perRoom: 50, rooms: 10 })
-    history.receive(delivery('chat/user/bob', { from: 'ada', to: 'bob', text: 'secret' }, 'direct'))
-    history.receive(delivery('chat/user/bob', { from: 'ada', text: 'secret, as a message' }))
+    history.receive(delivery('chat/users/bob/inbox', { from: 'ada', to: 'bob', text: 'secret' }, 'direct'))
+    history.receive(delivery('chat/users/bob/inbox', { from: 'ada', text: 'secret, as a message' }))
     history.receive(delivery('chat/room/lobby', { user: 'ada' }, 'join'))
     history.receive(delivery('chat/room/lobby', { room: 'lobby', users: ['ada'] }, 'presence'))
     history.receive(delivery('chat/room/lobby', { from: 'ada', text: 'wrong event' }, 'chat'))
