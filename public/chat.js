@@ -325,13 +325,14 @@ function stop() {
 }
 
 /** Leaves the chat view for the join form, with `reason` shown there. */
-function refuse(reason) {
+function refuse(reason, nameInvalid = true) {
   stop()
   chat.hidden = true
   joinForm.hidden = false
   document.body.classList.remove('chatting')
   joinError.textContent = reason
   joinError.hidden = false
+  if (!nameInvalid) return
   $('name').setAttribute('aria-invalid', 'true')
   $('name').focus()
   $('name').select()
@@ -370,7 +371,7 @@ async function start() {
   } catch (error) {
     if (signal.aborted) return
     if (error?.code === 'name_taken') refuse(`“${me}” is already in the chat. Pick another name.`)
-    else refuse(`Could not join: ${String(error?.message ?? error).slice(0, 300)}`)
+    else refuse(`Could not join: ${String(error?.message ?? error).slice(0, 300)}`, false)
     return
   }
   if (signal.aborted) return

@@ -274,3 +274,25 @@ test('on a 390×844 phone the composer stays on screen after joining, with a lon
     await ned.context.close()
   }
 })
+
+/** A server with a key and no --demo-tokens: the chat hands out no tokens. */
+const keyed = browserSuite({ jwtSecret: 'chat-browser-test-secret-0123456789abcdef' })
+
+test('with a key and no --demo-tokens, the page says the chat needs --demo-tokens instead of failing silently', async () => {
+  const { context, page, errors } = await keyed.open('/chat.html', VIEWPORTS.phone)
+  try {
+    await page.fill('#name', 'ada')
+    await page.click('#join-button')
+    const refusal = page.locator('#join-error')
+    await refusal.waitFor({ timeout: 5000 })
+    expect(await refusal.innerText()).toContain('Start it with --demo-tokens')
+    expect(await page.locator('#chat').isHidden()).toBe(true)
+    // Not the name's fault.
+    expect(await page.locator('#name').getAttribute('aria-invalid')).toBeNull()
+    await screenshot(page, 'chat-phone-no-demo-tokens')
+    // The browser reports the 404 itself; nothing else went wrong.
+    expect(errors.filter((error) => !error.includes('status of 404'))).toEqual([])
+  } finally {
+    await context.close()
+  }
+})
