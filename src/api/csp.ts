@@ -1,8 +1,7 @@
 /**
  * Headers for Herald's own HTML pages. The important line is `script-src 'self'`: only script files
- * Herald serves may run, so markup that reaches a page through an event (a defence behind the
- * publish permissions and the pages' own checks) cannot run code, not even an `onerror=` attribute.
- * It does not stop htmx's own requests: the feed keeps swapped markup inside `hx-disable` for that.
+ * Herald serves may run, so markup that reaches a page through an event (anyone may publish to any
+ * topic: Herald has no publish permissions) cannot run code, not even an `onerror=` attribute.
  * Inline styles stay allowed: htmx adds one, and the feed page marks the visitor's own posts with one.
  */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
