@@ -34,7 +34,6 @@ export interface ChatAuth {
 const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.String() }) })
 const TextBody = t.Object({ text: t.String() })
 const Sent = t.Object({ id: t.String() })
-const BEARER = [{ bearer: [] }]
 
 function checkName(name: string, what: 'a name' | 'a room'): void {
   if (!CHAT_NAME.test(name)) throw new HubError('invalid_name', `${what} is 1 to 24 of A-Z a-z 0-9 _ -`)
@@ -129,7 +128,7 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
       },
       {
         body: TextBody,
-        detail: { tags: ['Demos'], summary: 'Chat: say something in a room (as your token\'s sub)', security: BEARER, description: `Published to chat/room/{room} as {"from": <your token's sub>, "text"}; text is 1 to ${CHAT_TEXT_MAX} characters. Any "from" in the body is ignored.` },
+        detail: { tags: ['Demos'], summary: 'Chat: say something in a room (as your token\'s sub)', description: `Published to chat/room/{room} as {"from": <your token's sub>, "text"}; text is 1 to ${CHAT_TEXT_MAX} characters. Any "from" in the body is ignored.` },
         response: { 200: Sent, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
       },
     )
@@ -144,7 +143,7 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
       },
       {
         body: TextBody,
-        detail: { tags: ['Demos'], summary: 'Chat: send a direct message (as your token\'s sub)', security: BEARER, description: 'A private `direct` event {"from", "to", "text"} on chat/users/{name}/inbox: only a token whose subscribe claims cover that topic (the recipient\'s) receives it, never a wildcard subscriber.' },
+        detail: { tags: ['Demos'], summary: 'Chat: send a direct message (as your token\'s sub)', description: 'A private `direct` event {"from", "to", "text"} on chat/users/{name}/inbox: only a token whose subscribe claims cover that topic (the recipient\'s) receives it, never a wildcard subscriber.' },
         response: { 200: Sent, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
       },
     )
@@ -159,7 +158,7 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
         return { room: params.room, users: running().presence.roster(params.room) }
       },
       {
-        detail: { tags: ['Demos'], summary: 'Chat: enter a room\'s roster (as your token\'s sub)', security: BEARER, description: 'Adds you to the roster of chat/presence/{room}, which the server publishes. 409 not_subscribed unless your page is connected (subscribed to its claim topic over /ws).' },
+        detail: { tags: ['Demos'], summary: 'Chat: enter a room\'s roster (as your token\'s sub)', description: 'Adds you to the roster of chat/presence/{room}, which the server publishes. 409 not_subscribed unless your page is connected (subscribed to its claim topic over /ws).' },
         response: { 200: t.Object({ room: t.String(), users: t.Array(t.String()) }), 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
       },
     )
@@ -172,7 +171,7 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
         return { room: params.room, users: running().presence.roster(params.room) }
       },
       {
-        detail: { tags: ['Demos'], summary: 'Chat: leave a room\'s roster (as your token\'s sub)', security: BEARER },
+        detail: { tags: ['Demos'], summary: 'Chat: leave a room\'s roster (as your token\'s sub)' },
         response: { 200: t.Object({ room: t.String(), users: t.Array(t.String()) }), 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
       },
     )
@@ -191,7 +190,6 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
         detail: {
           tags: ['Demos'],
           summary: 'Chat: the recent messages of a room, oldest first',
-          security: BEARER,
           description: `The last ${options.historyPerRoom ?? 50} room messages ({"from","text"} with text of 1 to ${CHAT_TEXT_MAX} characters) published on this server since it started, each with its event id and time. Never direct messages. For whoever may subscribe to the room: with a key configured, a token covering chat/room/{room}.`,
         },
         response: {
