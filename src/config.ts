@@ -75,6 +75,8 @@ export interface HeraldOptions {
   jwtCookie: string
   /** Selectors anyone may subscribe to without a token, when a key is configured (read-only). */
   public: string[]
+  /** With a key configured: the demo pages may mint short-lived demo tokens (`POST /chat/token`) for anyone who asks. Always on without a key. Local play only. */
+  demoTokens: boolean
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
@@ -258,6 +260,7 @@ export const OPTIONS = [
   row({ key: 'jwtMaxSelectors', flag: '--jwt-max-selectors', env: ['HERALD_JWT_MAX_SELECTORS'], default: 100, shown: '100', description: 'most selectors in each of a token\'s herald.publish and herald.subscribe lists (more → 401 invalid_token)', parse: integer(1, 10_000) }),
   row({ key: 'jwtCookie', flag: '--jwt-cookie', env: ['HERALD_JWT_COOKIE'], default: 'herald_token', shown: 'herald_token', description: 'the cookie a token may be carried in', parse: cookieName }),
   row({ key: 'public', flag: '--public', env: ['HERALD_PUBLIC'], default: [], shown: '(none)', description: 'selectors anyone may subscribe to without a token when a key is set, e.g. news/**,status (comma-separated)', parse: selectors }),
+  row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions

@@ -7,7 +7,7 @@ import { tokenCommand } from './auth/token-command'
 import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
-import { AUTH_MODES, buildFailure, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
+import { AUTH_MODES, buildFailure, DEMO_TOKENS_ON, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
 
 /** Ends the process before it served anything: one line on stderr, never a stack. */
 function fail(failure: StartupFailure): never {
@@ -56,7 +56,7 @@ try {
 }
 const mode = herald.herald.authMode
 if (mode === 'dev') log.warn(DEV_MODE_WARNING)
-log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, auth: AUTH_MODES[mode], ...changedOptions(options) })
+log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, auth: AUTH_MODES[mode], ...changedOptions(options), ...(herald.demoTokens && { demoTokens: DEMO_TOKENS_ON }) })
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

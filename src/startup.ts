@@ -16,6 +16,9 @@ export const AUTH_MODES = {
   dev: 'DEV MODE, no key configured: ANYONE who can reach this server may publish to any topic; configure --jwt-secret or --jwt-key for anything but local play',
 } as const
 
+/** The start line's `demoTokens` field while the chat demo hands out tokens (always without a key; with one, `--demo-tokens`). */
+export const DEMO_TOKENS_ON = 'on: POST /chat/token gives anyone who asks a 15-minute token for a chat name (demos only; never run --demo-tokens on a public server)'
+
 /** Logged as a warning before the start line in dev mode. */
 export const DEV_MODE_WARNING = 'DEV MODE (--dev): no key is configured and anyone who can reach this server may publish to any topic, from anywhere; never run --dev in production (without it, only this machine may publish)'
 

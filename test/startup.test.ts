@@ -27,10 +27,28 @@ describe('the start line states how clients are authenticated', () => {
   test('no key: only loopback may publish, and how to configure a key', async () => {
     const running = await startCli(main())
     try {
-      const line = JSON.parse(running.logs.find((l) => l.includes('herald started')) as string) as { auth: string }
+      const line = JSON.parse(running.logs.find((l) => l.includes('herald started')) as string) as { auth: string; demoTokens?: string }
       expect(line.auth).toContain('only this machine (loopback) may publish')
       expect(line.auth).toContain('--jwt-secret')
       expect(running.logs.some((l) => l.includes('DEV MODE'))).toBe(false)
+      // The chat's demo tokens are on without a key, and the start line says so.
+      expect(line.demoTokens).toContain('POST /chat/token')
+      expect(running.logs.join('\n')).not.toMatch(/secret.*[A-Za-z0-9_-]{43}/)
+    } finally {
+      running.child.kill()
+      await running.child.exited
+    }
+  })
+
+  test('a key without --demo-tokens: no demo tokens, and the chat\'s token endpoint says how to turn them on', async () => {
+    const running = await startCli(main(), ['--jwt-secret', 'startup-test-secret-0123456789abcdefgh'])
+    try {
+      const line = JSON.parse(running.logs.find((l) => l.includes('herald started')) as string) as { auth: string; demoTokens?: string }
+      expect(line.auth).toContain('tokens:')
+      expect(line.demoTokens).toBeUndefined()
+      const refused = await fetch(`${running.base}/chat/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"ada","key":"aaaaaaaaaaaaaaaaaaaa"}' })
+      expect(refused.status).toBe(404)
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('--demo-tokens')
     } finally {
       running.child.kill()
       await running.child.exited

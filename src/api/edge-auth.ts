@@ -86,6 +86,11 @@ export class EdgeAuth {
     return !this.auth.enabled && this.dev
   }
 
+  /** True when a token a request carries is verified and used: with a key, or with a demo signer and no key (Authenticator.verifiesWithoutKey). */
+  get acceptsTokens(): boolean {
+    return this.auth.enabled || this.auth.verifiesWithoutKey === true
+  }
+
   /** How the server runs, for the start-up log: what is open and how to configure a key. */
   get mode(): 'tokens' | 'dev' | 'loopback' {
     return this.auth.enabled ? 'tokens' : this.dev ? 'dev' : 'loopback'
@@ -113,10 +118,11 @@ export class EdgeAuth {
    * The principal of a subscriber (an SSE request, a WebSocket upgrade): its verified token, or
    * the anonymous principal when it carries none. A token from a cookie is subject to the origin
    * rule (a foreign page cannot ride a user's cookie); a header or query token is not (a foreign
-   * page cannot read it). Throws `invalid_token` / `token_expired` for a bad token.
+   * page cannot read it). Throws `invalid_token` / `token_expired` for a bad token. With no key
+   * configured, tokens are read only when the Authenticator `verifiesWithoutKey`.
    */
   subscriber(request: Request): AuthPrincipal | Promise<AuthPrincipal> {
-    if (!this.auth.enabled) return this.auth.anonymous()
+    if (!this.acceptsTokens) return this.auth.anonymous()
     const found = this.findToken(request)
     if (!found) return this.auth.anonymous()
     if (found.carrier === 'cookie') this.checkOrigin(request, 'a request authenticated by cookie')
@@ -126,15 +132,16 @@ export class EdgeAuth {
   /**
    * The principal of an HTTP publish, looked up before its body is read (so a client without a
    * right to publish cannot make the server read a body). With a key: a token is required
-   * (`missing_token`). Without: `publisherRefusal`'s rules.
+   * (`missing_token`). Without: `addressRefusal`'s rules, except that a request carrying a token
+   * the Authenticator verifies without a key (a demo token) gets that token's principal.
    */
   publisher(request: Request, server: Server<unknown> | null | undefined): Principal | Promise<Principal> {
-    if (!this.auth.enabled) {
+    const found = this.acceptsTokens ? this.findToken(request) : undefined
+    if (!this.auth.enabled && !found) {
       const refusal = this.addressRefusal(request, server)
       if (refusal) throw refusal
       return this.auth.anonymous()
     }
-    const found = this.findToken(request)
     if (!found) throw new HubError('missing_token', 'publishing needs a token: send it as "Authorization: Bearer <token>"')
     if (found.carrier === 'cookie') this.checkOrigin(request, 'a publish authenticated by cookie')
     return this.auth.verify(found.token)

@@ -35,6 +35,13 @@ export interface FoundToken {
  */
 export interface Authenticator {
   readonly enabled: boolean
+  /**
+   * Only with `enabled` false: true when `verify` still accepts some tokens (the standalone
+   * server's demo signer, whose secret only that process knows). The edges then give a request that
+   * carries a token that token's principal, as with a key, and keep the no-key rules for requests
+   * without one. Absent or false: with no key configured the edges never read a token.
+   */
+  readonly verifiesWithoutKey?: boolean
   /** Throws HubError `invalid_token` (malformed, bad signature, wrong alg/iss/aud, bad claims) or `token_expired` (also for `nbf` in the future). */
   verify(token: string): Promise<AuthPrincipal>
   anonymous(): AuthPrincipal

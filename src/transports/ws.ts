@@ -171,7 +171,8 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
       }
       case 'publish': {
         const principal = principalOf(data)
-        const refusal = data.refusal ?? edge.anonymousPublishRefusal(principal)
+        // The no-key address rule is for requests without a token; a token's claims decide the rest.
+        const refusal = principal.anonymous ? (data.refusal ?? edge.anonymousPublishRefusal(principal)) : undefined
         if (refusal) throw refusal
         const input = { topic: message.topic as string, data: message.data, event: message.event as string | undefined, id: message.id as string | undefined, private: message.private as boolean | undefined }
         const [event] = await hub.publish([input], principal)
@@ -201,8 +202,9 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
       const connection = new Connection(socket as ServerWebSocket<unknown>, hub, limits, this.principal, native)
       this.connection = connection
       connections.add(connection)
-      if (edge.auth.enabled) {
-        this.auth = new SocketAuth(connection, edge, this.principal, authTimeoutMs, (error, code, reason) => {
+      if (edge.acceptsTokens) {
+        // No deadline without a key: a socket without a token is then an ordinary anonymous one.
+        this.auth = new SocketAuth(connection, edge, this.principal, edge.auth.enabled ? authTimeoutMs : 0, (error, code, reason) => {
           sendError(connection, error, undefined, log)
           connection.closeSocket(code, reason)
         })
