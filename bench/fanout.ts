@@ -6,7 +6,10 @@
  * lost. Env (defaults): BENCH_SUBSCRIBERS (1000), BENCH_MESSAGES (2000), BENCH_ROUNDS (5),
  * BENCH_BATCH (50 messages per POST), BENCH_WINDOW (4 POSTs in flight), BENCH_WARMUP (200 messages,
  * unmeasured), BENCH_TIMEOUT (60 s per phase), BENCH_PROFILE=1 (each server writes a markdown CPU
- * profile per phase to bench/profiles/ on exit; read its sample counts, its ms include idle time).
+ * profile per phase to bench/profiles/ on exit; read its sample counts, its ms include idle time),
+ * BENCH_AUTH=1 (adds Herald with a key, every subscriber and the publisher with a token of its own,
+ * next to each Herald phase, and prints auth on vs off; target within 5 %) or BENCH_AUTH=only (the
+ * Herald phases with and without auth, no raw server).
  */
 import { killAll } from './lib/child'
 import { type BenchConfig, type PhaseResult, runPhase, type ServerKind, type Transport } from './lib/phase'
@@ -41,18 +44,26 @@ const config: BenchConfig = {
   profileDir: process.env.BENCH_PROFILE ? new URL('./profiles', import.meta.url).pathname : undefined,
 }
 
+const AUTH = process.env.BENCH_AUTH ?? ''
+if (!['', '0', '1', 'only'].includes(AUTH)) throw new Error(`BENCH_AUTH must be 1 or only, got "${AUTH}"`)
+const WITH_AUTH = AUTH === '1' || AUTH === 'only'
+const WITH_RAW = AUTH !== 'only'
+
 /** Interleaved, so drift on the machine (other load, thermal) hits every phase alike. */
-const PHASES: [ServerKind, Transport][] = [
-  ['herald', 'ws'],
-  ['raw', 'ws'],
-  ['herald', 'sse'],
-  ['raw', 'sse'],
-]
+const PHASES: [ServerKind, Transport][] = (['ws', 'sse'] as const).flatMap((transport) => [
+  ['herald', transport] as [ServerKind, Transport],
+  ...(WITH_AUTH ? [['herald-auth', transport] as [ServerKind, Transport]] : []),
+  ...(WITH_RAW ? [['raw', transport] as [ServerKind, Transport]] : []),
+])
 
 function printHeader(limit: number): void {
   const { subscribers: n, messages: m } = config
   console.log(`Herald fan-out bench: ${n} subscribers × ${m} messages of ${config.size} B data per phase, ${config.rounds} rounds, 127.0.0.1`)
   console.log(`Servers: Herald (createServer) and raw Bun.serve (server.publish for WS, one ReadableStream per SSE client), each phase in a fresh child process.`)
+  if (WITH_AUTH) {
+    console.log(`Herald+auth: Herald with --jwt-secret; each subscriber connects with its own HS256 token (Authorization header; subscribe bench and`)
+    console.log(`  users/{sub}/**), the publisher sends a publish token with every POST.${WITH_RAW ? '' : ' No raw server (BENCH_AUTH=only).'}`)
+  }
   console.log(`Publishing: HTTP POST /publish, JSON batches of ${config.batch}, ${config.window} in flight, as fast as the server answers (keeps the publish path a small`)
   console.log(`  share of server work, so fan-out is what is measured), after an unmeasured warm-up of ${config.warmup} messages.`)
   console.log(`Latency: every ${config.sampleEvery}th subscriber; measured from when the message's batch was built, so at full speed it includes queueing behind`)
@@ -92,19 +103,30 @@ async function main(): Promise<void> {
       results.set(key, [...(results.get(key) ?? []), result])
     }
   }
-  const summary = (server: ServerKind, transport: Transport) => summarize(results.get(`${server} ${transport}`) as PhaseResult[])
-  const [heraldWs, rawWs, heraldSse, rawSse] = [summary('herald', 'ws'), summary('raw', 'ws'), summary('herald', 'sse'), summary('raw', 'sse')]
+  const summaries = PHASES.map(([server, transport]) => summarize(results.get(`${server} ${transport}`) as PhaseResult[]))
+  const find = (server: ServerKind, transport: Transport) => summaries.find((s) => s.server === server && s.transport === transport) as Summary
 
-  console.log(`\n${phaseTable([heraldWs, rawWs, heraldSse, rawSse])}`)
+  console.log(`\n${phaseTable(summaries)}`)
   console.log('(per server CPU-s: deliveries per second of server CPU time, a client-independent measure; client CPU near 100 % means the client')
   console.log(' shares the limit, which on a 2-core machine is expected, so read deliveries/s as a ratio)\n')
-  console.log(`${comparison(heraldWs, rawWs)}\n`)
-  console.log(`${comparison(heraldSse, rawWs)}\n`)
-  console.log(`${comparison(heraldSse, rawSse)}\n`)
+  if (WITH_RAW) {
+    console.log(`${comparison(find('herald', 'ws'), find('raw', 'ws'))}\n`)
+    console.log(`${comparison(find('herald', 'sse'), find('raw', 'ws'))}\n`)
+    console.log(`${comparison(find('herald', 'sse'), find('raw', 'sse'))}\n`)
+  }
+  if (WITH_AUTH) {
+    for (const transport of ['ws', 'sse'] as const) console.log(`${comparison(find('herald-auth', transport), find('herald', transport))}\n`)
+  }
   console.log(`Targets at ${config.subscribers} subscribers (median deliveries/s):`)
-  console.log(target('Herald WS vs raw server.publish (WS)', heraldWs, rawWs, 0.9))
-  console.log(target('Herald SSE vs raw server.publish (WS)', heraldSse, rawWs, 0.5))
-  printWarnings([heraldWs, rawWs, heraldSse, rawSse])
+  if (WITH_RAW) {
+    console.log(target('Herald WS vs raw server.publish (WS)', find('herald', 'ws'), find('raw', 'ws'), 0.9))
+    console.log(target('Herald SSE vs raw server.publish (WS)', find('herald', 'sse'), find('raw', 'ws'), 0.5))
+  }
+  if (WITH_AUTH) {
+    console.log(target('Herald WS, auth on vs off', find('herald-auth', 'ws'), find('herald', 'ws'), 0.95))
+    console.log(target('Herald SSE, auth on vs off', find('herald-auth', 'sse'), find('herald', 'sse'), 0.95))
+  }
+  printWarnings(summaries)
 }
 
 try {

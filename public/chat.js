@@ -1,22 +1,25 @@
-// Chat over Herald, with its client (/client/herald.js: src/client/). One connect() per join; its
-// subscriptions share one WebSocket to /ws, and messages are published over HTTP:
-//   herald.subscribe([chat/user/<name>, chat/claim/<key>])   each time it is live: claim the name
-//   herald.subscribe(chat/room/<room>)                         each time it is live: announce, load history
-//   herald.publish(topic, data, { event })                     in the order the user sent them
-// Topics: chat/room/<room> (messages, join/leave, and the server's "presence" roster) and
-// chat/user/<name> (direct messages: only that user's page subscribes to it).
+// Chat over Herald, with its client (/client/herald.js: src/client/). Every chat topic is the
+// server's: this page never publishes, it asks the chat's routes, which publish for its token
+// (`from` is the token's `sub`, never what the page writes). One connect() per join, with a token:
+//   POST /chat/token {name, key}           claims the name for this tab, answers a 15-minute token
+//   herald.subscribe([chat/users/<name>/inbox, chat/claim/<key>])  one WebSocket, authenticated
+//   herald.subscribe([chat/room/<room>, chat/presence/<room>])     each time it is live: join, history
+//   POST /chat/rooms/<room>/messages, POST /chat/users/<name>/messages (Bearer token), one at a time
+// Topics: chat/room/<room> (messages), chat/presence/<room> (the roster) and
+// chat/users/<name>/inbox (direct messages: private events only a token for that name can read).
 //
-// Joining, in order: subscribe to chat/user/<name> (so this page counts as online under that
-// name) and to chat/claim/<key> (a topic named by this tab's secret key: it shows the server this
-// page is still connected), claim the name (POST /chat/names/<name>?key=: refused while someone
-// else holds it), subscribe to the room, announce the join, and fetch the room's recent messages
-// (merged in by id, so a message that arrives both live and in the history is shown once). After
-// a dropped connection the client resumes each subscription from the last id it saw, so nothing
-// is missed or shown twice; the page claims its name again and announces itself again.
+// Joining, in order: get a token for the name (refused while another tab holds it), connect with
+// it (the client sends it in its first WebSocket message, and a fresh one from the same function
+// before it expires), subscribe to the inbox and to chat/claim/<key> (a topic named by this tab's
+// secret key: it shows the server this page is still connected), then to the room, enter the
+// room's roster and fetch its recent messages (merged in by id, so a message that arrives both
+// live and in the history is shown once). After a dropped connection the client gets a token again
+// (claiming the name again) and resumes each subscription from the last id it saw, so nothing is
+// missed or shown twice; the page enters the roster again.
 //
-// Anyone can publish anything to these topics, so every payload is checked before it is shown:
-// wrong types, missing fields, huge or non-JSON data are ignored, never thrown on.
-import { connect } from '/client/herald.js'
+// Payloads are still checked before they are shown: wrong types, missing fields, huge or non-JSON
+// data are ignored, never thrown on.
+import { connect, HeraldError } from '/client/herald.js'
 
 const $ = (id) => document.getElementById(id)
 const joinForm = $('join-form')
@@ -28,7 +31,7 @@ const to = $('to')
 const text = $('text')
 const status = $('status')
 
-/** The rules the server applies (src/streams/chat/topics.ts). */
+/** The rules the server applies (src/demos/chat/topics.ts). */
 const NAME = /^[A-Za-z0-9_-]{1,24}$/
 const TEXT_MAX = 2000
 const ID = /^(\d{1,15})-(\d{1,15})$/
@@ -74,10 +77,9 @@ let room = ''
 let herald
 let session
 let roster = []
-/** True once this connection's name claim succeeded; direct messages wait for it. */
-let claimed = false
-let heldDirect = []
-/** True once the room subscription runs (it starts after the first successful claim). */
+/** The token for `me` and when it expires (ms); got again by freshToken. */
+let current
+/** True once the room subscription runs (it starts when the inbox subscription is first live). */
 let inRoom = false
 /** Publishes go out one after another, so they arrive in the order the user sent them. */
 let sending = Promise.resolve()
@@ -85,14 +87,44 @@ let sending = Promise.resolve()
 const shown = new Set()
 
 const roomTopic = (name) => `chat/room/${name}`
-const userTopic = (name) => `chat/user/${name}`
+const presenceTopic = (name) => `chat/presence/${name}`
+// A chat name is one topic segment as it is (escapeSegment leaves A-Z a-z 0-9 _ - alone).
+const inboxTopic = (name) => `chat/users/${name}/inbox`
 const claimTopic = (key) => `chat/claim/${key}`
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** Publishes after every earlier publish has been answered; a failure is shown, never thrown. */
-function send(topic, data, event) {
-  const client = herald
-  const attempt = sending.then(() => client.publish(topic, data, { event }))
+/** The error in a refused answer, as the client's HeraldError (so the client knows what not to retry). */
+async function refusal(response) {
+  const body = await response.json().catch(() => undefined)
+  const { code, message } = isObject(body?.error) ? body.error : {}
+  return new HeraldError(typeof code === 'string' ? code : 'bad_response', typeof message === 'string' ? message : `HTTP ${response.status}`, response.status)
+}
+
+/**
+ * A new token for `me`: claims the name for this tab again (POST /chat/token). The client calls it
+ * at every connect and before the token expires; a refusal (name_taken) ends the subscriptions.
+ */
+async function freshToken() {
+  const response = await fetch('/chat/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: me, key: claimKey }) })
+  if (!response.ok) throw await refusal(response)
+  const body = await response.json()
+  current = { token: body.token, expiresAt: body.expiresAt }
+  return body.token
+}
+
+/** The token for this page's own requests: the one in hand while it has a minute left, else a new one. */
+const token = () => (current && current.expiresAt - Date.now() > 60_000 ? current.token : freshToken())
+
+/** POSTs to a chat route with the token; throws the refusal. */
+async function post(path, body = {}) {
+  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` }, body: JSON.stringify(body) })
+  if (!response.ok) throw await refusal(response)
+  return response.json()
+}
+
+/** Sends after every earlier send has been answered, so they arrive in order; a failure is shown, never thrown. */
+function send(path, body) {
+  const attempt = sending.then(() => post(path, body))
   sending = attempt.catch((error) => line('system', [['', `Not sent: ${String(error?.message ?? error).slice(0, 300)}`]]))
   return sending
 }
@@ -235,7 +267,7 @@ function showDirect(message) {
 /** Fetches the room's recent messages and merges them in by id. */
 async function loadHistory(forRoom, signal) {
   try {
-    const response = await fetch(`/chat/rooms/${encodeURIComponent(forRoom)}/messages`, { signal })
+    const response = await fetch(`/chat/rooms/${encodeURIComponent(forRoom)}/messages`, { headers: { authorization: `Bearer ${await token()}` }, signal })
     if (!response.ok) return
     const body = await response.json()
     if (signal.aborted || forRoom !== room || !isObject(body) || !Array.isArray(body.messages)) return
@@ -248,52 +280,27 @@ async function loadHistory(forRoom, signal) {
   }
 }
 
-/** Claims the name for this tab; on refusal goes back to the form and says why. Run each time the user subscription is live. */
-async function claimName(signal) {
-  let response
-  try {
-    response = await fetch(`/chat/names/${encodeURIComponent(me)}?key=${claimKey}`, { method: 'POST', signal })
-  } catch {
-    // Unreachable now: the subscription reconnects by itself (and claims again); meanwhile try again.
-    if (!signal.aborted) setTimeout(() => claimed || signal.aborted || claimName(signal), 2000)
-    return
-  }
-  if (signal.aborted) return
-  if (response.status === 409) {
-    const body = await response.json().catch(() => undefined)
-    if (body?.error?.code === 'name_taken') {
-      refuse(`“${me}” is already in the chat. Pick another name.`)
-      return
-    }
-  }
-  if (!response.ok) {
-    line('system', [['', `Could not join (HTTP ${response.status}); retrying…`]])
-    setTimeout(() => claimed || signal.aborted || claimName(signal), 2000)
-    return
-  }
-  claimed = true
-  for (const message of heldDirect) showDirect(message)
-  heldDirect = []
-  if (!inRoom) {
-    inRoom = true
-    follow(
-      herald.subscribe(roomTopic(room), {
-        signal,
-        onOpen: () => {
-          setStatus('open', 'Connected')
-          send(roomTopic(room), { user: me }, 'join')
-          loadHistory(room, signal)
-        },
-        onRetry: () => setStatus('connecting', 'Reconnecting…'),
-      }),
+/** Enters the room: its subscription starts the first time the inbox subscription is live; each time the room's is live, join its roster and load its history. */
+function enterRoom(signal) {
+  if (inRoom) return
+  inRoom = true
+  follow(
+    herald.subscribe([roomTopic(room), presenceTopic(room)], {
       signal,
-      (reset) => {
-        // The server could not replay everything missed while disconnected; the history fills what it can.
-        line('system', [['', 'Reconnected; some messages from while you were away may be missing.']])
+      onOpen: () => {
+        setStatus('open', 'Connected')
+        send(`/chat/rooms/${room}/join`)
         loadHistory(room, signal)
       },
-    )
-  }
+      onRetry: () => setStatus('connecting', 'Reconnecting…'),
+    }),
+    signal,
+    () => {
+      // The server could not replay everything missed while disconnected; the history fills what it can.
+      line('system', [['', 'Reconnected; some messages from while you were away may be missing.']])
+      loadHistory(room, signal)
+    },
+  )
 }
 
 /** Shows a subscription's events until it ends; `onReset` handles its resets. */
@@ -304,7 +311,10 @@ async function follow(items, signal, onReset) {
       else onEvent(item)
     }
   } catch (error) {
-    if (!signal.aborted) line('system', [['', `Error: ${String(error?.message ?? error).slice(0, 300)}`]])
+    if (signal.aborted) return
+    // Another tab took the name while this one was away: back to the form.
+    if (error?.code === 'name_taken') refuse(`“${me}” is already in the chat. Pick another name.`)
+    else line('system', [['', `Error: ${String(error?.message ?? error).slice(0, 300)}`]])
   }
 }
 
@@ -315,13 +325,14 @@ function stop() {
 }
 
 /** Leaves the chat view for the join form, with `reason` shown there. */
-function refuse(reason) {
+function refuse(reason, nameInvalid = true) {
   stop()
   chat.hidden = true
   joinForm.hidden = false
   document.body.classList.remove('chatting')
   joinError.textContent = reason
   joinError.hidden = false
+  if (!nameInvalid) return
   $('name').setAttribute('aria-invalid', 'true')
   $('name').focus()
   $('name').select()
@@ -329,41 +340,54 @@ function refuse(reason) {
 
 function onEvent(message) {
   const { topic, id, event: name } = message
-  if (topic === roomTopic(room)) {
+  if (topic === presenceTopic(room)) {
+    // Only the server publishes here; a `presence` on the room topic is anyone's and ignored.
     if (name === 'presence') {
       const users = rosterIn(message.data)
       if (users) showRoster(users, id)
-    } else if (name === 'message') {
+    }
+  } else if (topic === roomTopic(room)) {
+    if (name === 'message') {
       const chatMessage = chatText(message.data)
       if (chatMessage) line('', [['from', `${chatMessage.from}: `], ['text', chatMessage.text]], id, true)
     }
-  } else if (topic === userTopic(me) && name === 'direct') {
-    // Until the name is ours these may be meant for whoever holds it: hold them back.
-    if (claimed) showDirect(message)
-    else if (heldDirect.length < 100) heldDirect.push(message)
+  } else if (topic === inboxTopic(me) && name === 'direct') {
+    showDirect(message)
   }
 }
 
-/** Starts this join's connection: the user subscription first; the room follows the first claim. */
-function start() {
+/**
+ * Starts this join: a token for the name first (so a name in use is refused on the form), then the
+ * connection with it, the inbox subscription, and the room once the inbox is live.
+ */
+async function start() {
   stop()
   session = new AbortController()
   const { signal } = session
-  herald = connect()
-  claimed = false
-  heldDirect = []
+  current = undefined
   inRoom = false
-  // The user topic replays nothing on a first join, so it never shows direct messages sent to an
+  try {
+    await freshToken()
+  } catch (error) {
+    if (signal.aborted) return
+    if (error?.code === 'name_taken') refuse(`“${me}” is already in the chat. Pick another name.`)
+    else refuse(`Could not join: ${String(error?.message ?? error).slice(0, 300)}`, false)
+    return
+  }
+  if (signal.aborted) return
+  // The first connect uses the token just got; every later one (and every refresh) claims again.
+  let first = current.token
+  herald = connect({
+    token: () => {
+      const given = first
+      first = undefined
+      return given ?? freshToken()
+    },
+  })
+  // The inbox replays nothing on a first join, so it never shows direct messages sent to an
   // earlier holder of the name; after a reconnect the client resumes it from where it was.
   follow(
-    herald.subscribe([userTopic(me), claimTopic(claimKey)], {
-      signal,
-      onOpen: () => {
-        claimed = false
-        claimName(signal)
-      },
-      onRetry: () => setStatus('connecting', 'Reconnecting…'),
-    }),
+    herald.subscribe([inboxTopic(me), claimTopic(claimKey)], { signal, onOpen: () => enterRoom(signal), onRetry: () => setStatus('connecting', 'Reconnecting…') }),
     signal,
     () => {},
   )
@@ -400,17 +424,17 @@ $('composer').addEventListener('submit', (event) => {
   const body = text.value.trim()
   if (!body || body.length > TEXT_MAX) return
   if (to.value) {
-    send(userTopic(to.value), { from: me, to: to.value, text: body }, 'direct')
-    // The sender does not subscribe to the recipient's topic, so it shows its own copy.
+    send(`/chat/users/${to.value}/messages`, { text: body })
+    // The sender cannot read the recipient's inbox, so it shows its own copy.
     line('direct', [['tag', `to ${to.value}`], ['from', `${me}: `], ['text', body]])
   } else {
-    send(roomTopic(room), { from: me, text: body })
+    send(`/chat/rooms/${room}/messages`, { text: body })
   }
   text.value = ''
 })
 
 $('leave-button').addEventListener('click', () => {
-  send(roomTopic(room), { user: me }, 'leave')
+  send(`/chat/rooms/${room}/leave`)
   stop()
   chat.hidden = true
   joinForm.hidden = false

@@ -1,9 +1,10 @@
 // The live feed's client side. htmx-ext-sse does the real work (connect, swap, reconnect); this
 // 1. reports the connection in the badge, from the events the extension fires;
-// 2. refuses any `posts` update that is not a list the server renders (anyone may publish to the
-//    `feed` topic, so junk, markup or a list of another shape must never reach the page): the
-//    swap is cancelled unless the update is, character for character, the markup
-//    src/streams/feed/render.ts makes;
+// 2. refuses any `posts` update that is not a list the server renders (the `feed` topic is the
+//    server's own, but a page should not trust the wire alone: junk, markup or a list of another
+//    shape must never reach the page): the swap is cancelled unless the update is, character for
+//    character, the markup src/demos/feed/render.ts makes (and what is swapped in sits inside
+//    hx-disable, so htmx would not act on it anyway);
 // 3. shows each post's time in the viewer's time zone (the server writes UTC into <time datetime>),
 //    again after every swap, since a swap puts the server's UTC text back.
 const status = document.getElementById('feed-status')
@@ -40,7 +41,9 @@ function isPostList(html) {
   return count >= 1
 }
 
-posts.addEventListener('htmx:sseBeforeMessage', (event) => {
+// The extension fires its events on the element with sse-swap (#feed-updates), which swaps into #posts.
+const updates = document.getElementById('feed-updates')
+updates.addEventListener('htmx:sseBeforeMessage', (event) => {
   if (!isPostList(event.detail?.data)) event.preventDefault()
 })
 
@@ -58,5 +61,5 @@ function localizeTimes() {
 }
 
 localizeTimes()
-posts.addEventListener('htmx:sseMessage', localizeTimes)
+updates.addEventListener('htmx:sseMessage', localizeTimes)
 document.body.addEventListener('htmx:afterSettle', localizeTimes)

@@ -3,6 +3,7 @@
  * flag, its env var, its default and its parser; `--help` and the README table are made from it.
  */
 import pkg from '../package.json' with { type: 'json' }
+import { parseSelector } from './hub/topics'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
 
 export const VERSION: string = pkg.version
@@ -44,6 +45,12 @@ export interface HeraldOptions {
   wsMessageRate: number
   /** Origins allowed to call Herald from a browser on another origin; empty = same origin only, ['*'] = any. */
   corsOrigins: string[]
+  /** Page origins besides Herald's own whose WebSocket upgrades and cookie-authenticated requests are accepted (exact `--cors-origins` count too); ['*'] = any. */
+  allowedOrigins: string[]
+  /** With a key configured: milliseconds a WebSocket without a token has to authenticate (0 = no deadline). */
+  wsAuthTimeoutMs: number
+  /** Dev mode (`bun run dev`): with no key configured anyone may publish from anywhere. Never in production. */
+  dev: boolean
   /** Longest a graceful shutdown may take before remaining connections are cut, in milliseconds. */
   shutdownTimeoutMs: number
   logLevel: LogLevel
@@ -52,17 +59,39 @@ export interface HeraldOptions {
   feedDb: string
   /** A folder of your own front-end files served at `/` (after Herald's routes and pages); '' = none. */
   staticDir: string
+  /** HMAC secret tokens are signed with (HS256/384/512), at least MIN_SECRET_BYTES bytes; '' = none. */
+  jwtSecret: string
+  /** A public key PEM or a JWKS: a file path, or the key itself (text starting with `-----BEGIN` or `{`); '' = none. */
+  jwtKey: string
+  /** The `iss` every token must have; '' = not checked. */
+  jwtIssuer: string
+  /** An `aud` every token must have (or list); '' = not checked. */
+  jwtAudience: string
+  /** How far a token's `exp` and `nbf` may be off the server clock, in milliseconds (whole seconds). */
+  jwtClockToleranceMs: number
+  /** Most selectors in each of a token's `herald.publish` and `herald.subscribe` lists. */
+  jwtMaxSelectors: number
+  /** The cookie a token may be carried in. */
+  jwtCookie: string
+  /** Selectors anyone may subscribe to without a token, when a key is configured (read-only). */
+  public: string[]
+  /** With a key configured: the demo pages may mint short-lived demo tokens (`POST /chat/token`) for anyone who asks. Always on without a key. Local play only. */
+  demoTokens: boolean
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
   key: K
   flag: string
+  /** A switch: the flag alone means `true` (`--dev`); `--dev=false` and env values `1`/`0`, `true`/`false` work too. */
+  switch?: true
   env: string[]
   default: HeraldOptions[K]
   /** How --help shows the default. */
   shown: string
   description: string
   parse: (text: string) => HeraldOptions[K]
+  /** What the start-up log shows instead of the value (secrets). */
+  redact?: (value: HeraldOptions[K]) => string
 }
 
 /** A bad flag, env var or value: main prints it with a hint and exits with code 2. */
@@ -80,11 +109,13 @@ function integer(min: number, max: number) {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
-/** `250ms`, `15s`, `2m`, `1h`; a bare number is milliseconds. */
+/** `250ms`, `15s`, `1.5s`, `2m`, `1h`; a bare number is milliseconds. Whole milliseconds only (`1.5` is refused, not rounded). */
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text)
   if (!match) throw new ConfigError(`expected a duration such as 500ms, 15s or 2m, got "${text}"`)
-  const value = Math.round(Number(match[1]) * (DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1))
+  const exact = Number(match[1]) * (DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1)
+  if (!Number.isInteger(exact) && Number.isFinite(exact)) throw new ConfigError(`duration "${text}" is not a whole number of milliseconds`)
+  const value = Math.round(exact)
   if (!Number.isSafeInteger(value) || value > 86_400_000) throw new ConfigError(`duration "${text}" is out of range (at most 24h)`)
   return value
 }
@@ -120,6 +151,54 @@ function origins(value: string): string[] {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`"${origin}" is not an origin such as https://app.example.com (no path, no trailing slash)`)
   }
   return list
+}
+
+/** Shortest `--jwt-secret`, in bytes (UTF-8): HS256's output size (RFC 7518 §3.2 asks at least this much key). */
+export const MIN_SECRET_BYTES = 32
+
+/** A JWT secret, exactly as given (not trimmed); never echoed in an error. */
+function secret(value: string): string {
+  const bytes = Buffer.byteLength(value, 'utf8')
+  if (bytes < MIN_SECRET_BYTES) throw new ConfigError(`the secret is ${bytes} bytes; it must be at least ${MIN_SECRET_BYTES} (e.g. openssl rand -base64 48)`)
+  return value
+}
+
+/** A duration in whole seconds, at most `maxSeconds`, as milliseconds. */
+function wholeSeconds(maxSeconds: number) {
+  return (value: string): number => {
+    const ms = parseDuration(value)
+    if (ms % 1000 !== 0 || ms > maxSeconds * 1000) throw new ConfigError(`expected whole seconds from 0 to ${maxSeconds}s, got "${value}"`)
+    return ms
+  }
+}
+
+/** A cookie name (RFC 6265 token characters). */
+function cookieName(value: string): string {
+  const name = value.trim()
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new ConfigError(`"${value}" is not a cookie name (letters, digits and !#$%&'*+-.^_\`|~)`)
+  return name
+}
+
+/** Selectors separated by commas or spaces, e.g. `news/**,status`. */
+function selectors(value: string): string[] {
+  const list = value.split(/[\s,]+/).filter(Boolean)
+  if (list.length === 0) throw new ConfigError('expected selectors such as news/** or news/**,status')
+  for (const selector of list) {
+    try {
+      parseSelector(selector)
+    } catch (error) {
+      throw new ConfigError((error as Error).message)
+    }
+  }
+  return list
+}
+
+/** A switch's value: true/1/yes/on or false/0/no/off. */
+function onOff(value: string): boolean {
+  const text = value.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(text)) return true
+  if (['false', '0', 'no', 'off', ''].includes(text)) return false
+  throw new ConfigError(`expected true or false, got "${value}"`)
 }
 
 /** `memory`, or `sqlite:` followed by a file path. */
@@ -165,18 +244,36 @@ export const OPTIONS = [
   row({ key: 'maxIdSkewMs', flag: '--max-id-skew', env: ['HERALD_MAX_ID_SKEW'], default: 60_000, shown: '60s', description: 'how far from the server clock a publisher-chosen id\'s milliseconds may be, either way (else 400 invalid_id)', parse: parseDuration }),
   row({ key: 'wsMessageRate', flag: '--ws-message-rate', env: ['HERALD_WS_MESSAGE_RATE'], default: 100, shown: '100', description: 'messages per second one WebSocket may send, in bursts of as many; more get a rate_limited error (0 = no limit)', parse: integer(0, 1_000_000) }),
   row({ key: 'corsOrigins', flag: '--cors-origins', env: ['HERALD_CORS_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'browser origins allowed to publish and subscribe cross-origin (comma-separated, or *)', parse: origins }),
+  row({ key: 'allowedOrigins', flag: '--allowed-origins', env: ['HERALD_ALLOWED_ORIGINS'], default: [], shown: '(none: same origin only)', description: 'page origins besides Herald\'s own (and --cors-origins) that may open WebSockets and send cookie tokens (comma-separated, or *)', parse: origins }),
+  row({ key: 'wsAuthTimeoutMs', flag: '--ws-auth-timeout', env: ['HERALD_WS_AUTH_TIMEOUT'], default: 10_000, shown: '10s', description: 'with a key: how long a WebSocket without a token has to send an auth message (or hold a public subscription) before it is closed with 4408 (0 = no limit)', parse: parseDuration }),
+  row({ key: 'dev', flag: '--dev', env: ['HERALD_DEV'], default: false, shown: 'off', switch: true, description: 'dev mode (bun run dev): with no key configured, anyone may publish from anywhere; never in production', parse: onOff }),
   row({ key: 'shutdownTimeoutMs', flag: '--shutdown-timeout', env: ['HERALD_SHUTDOWN_TIMEOUT'], default: 10_000, shown: '10s', description: 'longest a graceful shutdown (SIGINT/SIGTERM) may take', parse: parseDuration }),
   row({ key: 'logLevel', flag: '--log-level', env: ['HERALD_LOG_LEVEL'], default: 'info', shown: 'info', description: `log records at or above: ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),
   row({ key: 'logFormat', flag: '--log-format', env: ['HERALD_LOG_FORMAT'], default: 'text', shown: 'text', description: 'log line format: text or json', parse: oneOf(LOG_FORMATS) }),
   row({ key: 'feedDb', flag: '--feed-db', env: ['HERALD_FEED_DB'], default: 'herald-feed.sqlite', shown: 'herald-feed.sqlite', description: 'sqlite file for the /feed demo\'s posts, created on first use (:memory: = not kept)', parse: text }),
   row({ key: 'staticDir', flag: '--static', env: ['HERALD_STATIC'], default: '', shown: '(none)', description: 'serve your own front-end from this folder at / (same origin as the hub: no CORS needed)', parse: text }),
+  row({ key: 'jwtSecret', flag: '--jwt-secret', env: ['HERALD_JWT_SECRET'], default: '', shown: '(none)', description: `HMAC secret for HS256/384/512 tokens, at least ${MIN_SECRET_BYTES} bytes (never logged)`, parse: secret, redact: () => '(set)' }),
+  row({ key: 'jwtKey', flag: '--jwt-key', env: ['HERALD_JWT_KEY'], default: '', shown: '(none)', description: 'public key PEM (RSA, EC, Ed25519) or JWKS file that tokens are verified with; or the PEM/JSON itself', parse: text, redact: (value) => (/^\s*(-----BEGIN|\{)/.test(value) ? '(inline key)' : value) }),
+  row({ key: 'jwtIssuer', flag: '--jwt-issuer', env: ['HERALD_JWT_ISSUER'], default: '', shown: '(not checked)', description: 'the "iss" every token must have', parse: text }),
+  row({ key: 'jwtAudience', flag: '--jwt-audience', env: ['HERALD_JWT_AUDIENCE'], default: '', shown: '(not checked)', description: 'an "aud" every token must have', parse: text }),
+  row({ key: 'jwtClockToleranceMs', flag: '--jwt-clock-tolerance', env: ['HERALD_JWT_CLOCK_TOLERANCE'], default: 30_000, shown: '30s', description: 'how far a token\'s exp and nbf may be off this server\'s clock (whole seconds, at most 10m)', parse: wholeSeconds(600) }),
+  row({ key: 'jwtMaxSelectors', flag: '--jwt-max-selectors', env: ['HERALD_JWT_MAX_SELECTORS'], default: 100, shown: '100', description: 'most selectors in each of a token\'s herald.publish and herald.subscribe lists (more → 401 invalid_token)', parse: integer(1, 10_000) }),
+  row({ key: 'jwtCookie', flag: '--jwt-cookie', env: ['HERALD_JWT_COOKIE'], default: 'herald_token', shown: 'herald_token', description: 'the cookie a token may be carried in', parse: cookieName }),
+  row({ key: 'public', flag: '--public', env: ['HERALD_PUBLIC'], default: [], shown: '(none)', description: 'selectors anyone may subscribe to without a token when a key is set, e.g. news/**,status (comma-separated)', parse: selectors }),
+  row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions
 
 /** The options that differ from their defaults, for the start-up log line. */
 export function changedOptions(options: HeraldOptions): Partial<HeraldOptions> {
-  return Object.fromEntries(Object.entries(options).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(DEFAULTS[key as keyof HeraldOptions]))) as Partial<HeraldOptions>
+  const changed = Object.entries(options).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(DEFAULTS[key as keyof HeraldOptions]))
+  return Object.fromEntries(
+    changed.map(([key, value]) => {
+      const redact = (OPTIONS.find((option) => option.key === key) as { redact?: (value: unknown) => string } | undefined)?.redact
+      return [key, redact ? redact(value) : value]
+    }),
+  ) as Partial<HeraldOptions>
 }
 
 export type Command = { kind: 'serve'; options: HeraldOptions } | { kind: 'help' } | { kind: 'version' }
@@ -197,9 +294,10 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
     if (arg === '--help' || arg === '-h') return { kind: 'help' }
     if (arg === '--version' || arg === '-v') return { kind: 'version' }
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
-    const option = OPTIONS.find((candidate) => candidate.flag === flag)
+    const option: (typeof OPTIONS)[number] | undefined = OPTIONS.find((candidate) => candidate.flag === flag)
     if (!option) throw new ConfigError(`unknown option "${arg}"`)
-    const value = inline ?? argv[++i]
+    // A switch takes no value unless it is written inline (`--dev=false`).
+    const value = 'switch' in option && option.switch && inline === undefined ? 'true' : (inline ?? argv[++i])
     if (value === undefined) throw new ConfigError(`${flag} needs a value`)
     options[option.key] = withContext(flag, () => option.parse(value))
   }
@@ -216,9 +314,10 @@ function withContext<T>(where: string, parse: () => T): T {
 
 /** The text `herald --help` prints. */
 export function helpText(): string {
-  const lines = [`Herald ${VERSION}: Server-Sent Events and WebSockets from one topic registry.`, '', 'Usage: herald [options]', '', 'Options (flag, environment variable, default):']
+  const lines = [`Herald ${VERSION}: Server-Sent Events and WebSockets from one topic registry.`, '', 'Usage: herald [options]', '       herald token --sub NAME --subscribe SELECTOR --publish SELECTOR --ttl 1h   (prints a signed token; herald token --help)', '', 'Options (flag, environment variable, default):']
   for (const option of OPTIONS) {
-    lines.push(`  ${`${option.flag} <value>`.padEnd(34)} ${option.description}`)
+    const usage = 'switch' in option && option.switch ? option.flag : `${option.flag} <value>`
+    lines.push(`  ${usage.padEnd(34)} ${option.description}`)
     lines.push(`  ${''.padEnd(34)} env ${option.env.join(' or ')}; default ${option.shown}`)
   }
   lines.push(`  ${'--help, -h'.padEnd(34)} show this help`, `  ${'--version, -v'.padEnd(34)} print the version`, '', 'Durations: 500ms, 15s, 2m (a bare number is milliseconds). Sizes: 65536, 64kb, 1mb.')

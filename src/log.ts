@@ -9,6 +9,30 @@ export type LogFormat = (typeof LOG_FORMATS)[number]
 
 export type LogFields = Record<string, unknown>
 
+/** `access_token=…` in a URL or query string (the token EventSource and WebSocket clients send). */
+const ACCESS_TOKEN = /([?&;]access_token=)[^&#\s"']*/gi
+
+/**
+ * Text with every `?access_token=…` value replaced by `[redacted]`: a token in a logged URL would
+ * let whoever reads the logs act as its holder until it expires. Every record is passed through it.
+ */
+export function redactTokens(text: string): string {
+  return text.includes('access_token=') ? text.replace(ACCESS_TOKEN, '$1[redacted]') : text
+}
+
+/** A field's value with tokens redacted from its text (strings, URLs, errors; other values as they are). */
+function redacted(value: unknown): unknown {
+  if (typeof value === 'string') return redactTokens(value)
+  if (value instanceof URL) return redactTokens(value.href)
+  if (value instanceof Error) {
+    const copy = new Error(redactTokens(value.message))
+    copy.name = value.name
+    copy.stack = value.stack === undefined ? undefined : redactTokens(value.stack)
+    return copy
+  }
+  return value
+}
+
 export interface Logger {
   debug(message: string, fields?: LogFields): void
   info(message: string, fields?: LogFields): void
@@ -22,11 +46,13 @@ function textValue(value: unknown): string {
   return /[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text)
 }
 
-/** `write` defaults to stderr, so stdout stays free for --help / --version output. */
+/** `write` defaults to stderr, so stdout stays free for --help / --version output. Tokens in URLs are redacted (redactTokens). */
 export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Logger {
   const threshold = LOG_LEVELS.indexOf(level)
-  const emit = (recordLevel: Exclude<LogLevel, 'silent'>, message: string, fields: LogFields = {}) => {
+  const emit = (recordLevel: Exclude<LogLevel, 'silent'>, rawMessage: string, rawFields: LogFields = {}) => {
     if (LOG_LEVELS.indexOf(recordLevel) < threshold) return
+    const message = redactTokens(rawMessage)
+    const fields = Object.fromEntries(Object.entries(rawFields).map(([key, value]) => [key, redacted(value)]))
     const time = new Date().toISOString()
     if (format === 'json') {
       const plain = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, value instanceof Error ? { message: value.message, stack: value.stack } : value]))

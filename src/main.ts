@@ -3,15 +3,24 @@
  * down gracefully on SIGINT / SIGTERM (exit 0; a second signal exits at once with 1). A failure to
  * start prints one line (what, and how to fix it) and exits with its code from EXIT_CODES.
  */
+import { tokenCommand } from './auth/token-command'
 import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
-import { buildFailure, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
+import { AUTH_MODES, buildFailure, DEMO_TOKENS_ON, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
 
 /** Ends the process before it served anything: one line on stderr, never a stack. */
 function fail(failure: StartupFailure): never {
   process.stderr.write(`herald: ${failure.message}\n`)
   process.exit(failure.exitCode)
+}
+
+// `herald token …`: print a signed token and exit (src/auth/token-command.ts).
+if (Bun.argv[2] === 'token') {
+  const result = tokenCommand(Bun.argv.slice(3), process.env)
+  if ('exitCode' in result) fail(result)
+  process.stdout.write(result.stdout)
+  process.exit(EXIT_CODES.ok)
 }
 
 let command: ReturnType<typeof parseCommandLine>
@@ -45,7 +54,9 @@ try {
 } catch (error) {
   fail(listenFailure(error, options))
 }
-log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, ...changedOptions(options) })
+const mode = herald.herald.authMode
+if (mode === 'dev') log.warn(DEV_MODE_WARNING)
+log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, auth: AUTH_MODES[mode], ...changedOptions(options), ...(herald.demoTokens && { demoTokens: DEMO_TOKENS_ON }) })
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,3 +1,5 @@
+import type { RemoteAddress } from './api/edge-auth'
+import type { Authenticator } from './auth/types'
 import { DEFAULTS, type HeraldOptions } from './config'
 import type { Logger } from './log'
 
@@ -5,7 +7,7 @@ import type { Logger } from './log'
 export type OptionalSettings = { [K in keyof HubSettings]?: HubSettings[K] | undefined }
 
 /** The options of the CLI that belong to the standalone server, not to the hub and its routes. */
-export type ServerOnlyOption = 'port' | 'host' | 'logLevel' | 'logFormat' | 'feedDb' | 'staticDir'
+export type ServerOnlyOption = 'port' | 'host' | 'logLevel' | 'logFormat' | 'feedDb' | 'staticDir' | 'demoTokens'
 
 /** Hub, history, limits and transport settings: what `herald()` takes, with the CLI's defaults. */
 export type HubSettings = Omit<HeraldOptions, ServerOnlyOption>
@@ -23,11 +25,28 @@ export interface HeraldPluginOptions extends OptionalSettings {
   prefix?: string | undefined
   /** Where Herald logs (refused requests at debug, failures at error). Default: silent. */
   logger?: Logger | undefined
+  /**
+   * Verifies clients' tokens (see "Auth" in the README). Default: none, no key configured:
+   * subscribing is open, publishing only from this machine (or from anywhere with `dev`).
+   */
+  auth?: Authenticator | undefined
+  /**
+   * Topics or patterns only your server's code may publish to (`herald.publish`); HTTP and
+   * WebSocket publishers get 403 `forbidden_topic` on them, whatever their token says. Use it for
+   * topics whose events your pages trust (a roster, a feed rendered as markup).
+   */
+  serverTopics?: readonly string[] | undefined
+  /**
+   * The address a request comes from, for the no-key rule "publish from loopback only". Default:
+   * Bun's `server.requestIP`. Behind a proxy on the same machine every request is loopback:
+   * configure a key there instead (or return the real client's address here).
+   */
+  remoteAddress?: RemoteAddress | undefined
 }
 
 /** The settings with defaults filled in. */
 export function hubSettings(options: OptionalSettings): HubSettings {
-  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir: _static, ...settings } = DEFAULTS
+  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir: _static, demoTokens: _demo, ...settings } = DEFAULTS
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
   return { ...settings, ...defined }
 }

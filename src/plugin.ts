@@ -83,10 +83,10 @@ function shutdownOnStop(app: AppWithConfig, shutdown: () => Promise<void>): void
  * Throws at once on a bad option or a `store` that cannot be opened (`store_unavailable`).
  */
 export function herald(options: HeraldPluginOptions = {}) {
-  const { prefix: rawPrefix, logger, ...rest } = options
+  const { prefix: rawPrefix, logger, auth, serverTopics, remoteAddress, ...rest } = options
   const prefix = checkPrefix(rawPrefix ?? '')
   const log = logger ?? silentLogger
-  const runtime = new HeraldRuntime(hubSettings(rest), log)
+  const runtime = new HeraldRuntime(hubSettings(rest), log, { auth, serverTopics, remoteAddress })
   const api = new HeraldApi(runtime)
   const cors = runtime.cors
   const required = wsServerOptions(runtime.wsOptions)
@@ -104,7 +104,7 @@ export function herald(options: HeraldPluginOptions = {}) {
       if (runtime.draining && context.request.method !== 'POST') return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
     })
     .use(healthApi(api))
-    .use(publishApi(runtime.hub, runtime.settings, runtime.guard))
+    .use(publishApi(runtime.hub, runtime.settings, runtime.guard, runtime.edge))
     .use(sseTransport(runtime))
     .use(runtime.ws.plugin)
     // The browser client (src/client/, built by scripts/build-client.ts), at a stable path under

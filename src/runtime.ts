@@ -1,7 +1,10 @@
 import { HeraldCors } from './api/cors'
+import { EdgeAuth, type RemoteAddress } from './api/edge-auth'
+import { createAuthenticator } from './auth/authenticator'
 import { Lifecycle } from './api/lifecycle'
 import { RouteGuard } from './api/route-guard'
 import { MemoryBroker } from './broker/memory'
+import type { Authenticator } from './auth/types'
 import { MemoryHistory } from './history/memory'
 import { SqliteHistory } from './history/sqlite'
 import type { HistoryStore } from './history/store'
@@ -12,6 +15,16 @@ import type { HubSettings } from './options'
 import { type BatchEncoder, type KeepAliveTimer, keepAliveTimer, sharedBatchEncoder } from './transports/sse'
 import { type WsOptions, wsTransport } from './transports/ws'
 
+/** What a Herald is built with besides its settings: code, not command-line values. */
+export interface RuntimeParts {
+  /** Verifies tokens; default: the one the `jwt*` / `public` settings describe (createAuthenticator). */
+  auth?: Authenticator | undefined
+  /** Topics only the server's code may publish to. */
+  serverTopics?: readonly string[] | undefined
+  /** The peer's address, for the no-key loopback rule (default: Bun's). */
+  remoteAddress?: RemoteAddress | undefined
+}
+
 /**
  * One Herald: the hub with its history and broker, the WebSocket transport's connections, and the
  * shutdown state of its routes. The `herald()` plugin mounts one in an Elysia app; nothing here
@@ -20,6 +33,8 @@ import { type WsOptions, wsTransport } from './transports/ws'
  */
 export class HeraldRuntime {
   readonly hub: Hub
+  /** Who each request is, at every edge: tokens, origins, and the no-key / dev rules. */
+  readonly edge: EdgeAuth
   readonly ws: ReturnType<typeof wsTransport>
   readonly lifecycle = new Lifecycle()
   /** CORS for Herald's routes (the `corsOrigins` setting). */
@@ -31,14 +46,19 @@ export class HeraldRuntime {
   readonly keepAlive: KeepAliveTimer
   /** Joins each distinct batch of SSE frames once, for all streams (see sharedBatchEncoder). */
   readonly encode: BatchEncoder = sharedBatchEncoder()
+  /** Tokens → principals (`--jwt-*`, `--public`); `enabled` false when no key is configured. */
+  readonly auth: Authenticator
   private closing: Promise<void> | undefined
 
   constructor(
     readonly settings: HubSettings,
     readonly log: Logger = silentLogger,
+    parts: RuntimeParts = {},
   ) {
     // Resume positions from before this moment were never served by this store; an empty store's head.
     const startedAt = { ms: Date.now(), seq: 0 }
+    // Before the store is opened: a bad key is a bad option (ConfigError), nothing to clean up.
+    this.auth = parts.auth ?? createAuthenticator(settings)
     const history = historyStore(settings, startedAt)
     if (history instanceof SqliteHistory && history.repaired) {
       log.warn('repaired event ids the store must not serve (written by an older Herald or edited by hand); clients holding them get a reset', { store: settings.store, ...history.repaired })
@@ -52,6 +72,15 @@ export class HeraldRuntime {
       maxSelectors: settings.maxSubscriptionTopics,
       maxConnections: settings.maxConnections,
       maxTotalSelectors: settings.maxServerTopics,
+      serverTopics: parts.serverTopics,
+    })
+    this.edge = new EdgeAuth({
+      auth: this.auth,
+      tokenCookie: settings.jwtCookie,
+      dev: settings.dev,
+      // An origin allowed to call Herald cross-origin (CORS) is trusted with sockets and cookies too.
+      allowedOrigins: [...settings.allowedOrigins, ...settings.corsOrigins.filter((origin) => origin !== '*')],
+      remoteAddress: parts.remoteAddress,
     })
     this.wsOptions = {
       maxMessageBytes: settings.maxMessageBytes,
@@ -59,10 +88,11 @@ export class HeraldRuntime {
       queueSize: settings.queueSize,
       messageRate: settings.wsMessageRate,
       maxConnectionTopics: settings.maxConnectionTopics,
+      authTimeoutMs: settings.wsAuthTimeoutMs,
     }
     this.cors = new HeraldCors(settings.corsOrigins)
     this.guard = new RouteGuard(log, this.cors, this.lifecycle)
-    this.ws = wsTransport(this.hub, this.wsOptions, log, this.guard)
+    this.ws = wsTransport(this.hub, this.wsOptions, log, this.guard, this.edge)
     this.keepAlive = keepAliveTimer(this.hub, settings.keepAliveMs)
     this.hub.report('gauges', 'sseKeepAliveTimers', () => (this.keepAlive.running() ? 1 : 0))
   }

@@ -5,13 +5,24 @@ import { errorBody, errorHandler } from './api/errors'
 import { RouteMethods } from './api/methods'
 import { DEFAULTS, type HeraldOptions } from './config'
 import { builtInStreams } from './demos/builtin'
-import { chatPresence } from './demos/chat/plugin'
+import { chatDemo } from './demos/chat/plugin'
+import { CHAT_SERVER_TOPICS } from './demos/chat/topics'
+import { serverAuth } from './demos/demo-tokens'
 import { exampleStreams } from './demos/examples'
-import { liveFeed } from './demos/feed/routes'
+import { FEED_TOPIC, liveFeed } from './demos/feed/routes'
 import { pages } from './demos/pages'
 import { type Logger, silentLogger } from './log'
 import { herald } from './plugin'
 import { within } from './runtime'
+
+/**
+ * Topics of the demos that only the server's code may publish to (publishers get 403
+ * `forbidden_topic`): the feed's markup, and everything of the chat (its routes publish for a token).
+ */
+export const DEMO_SERVER_TOPICS: readonly string[] = [FEED_TOPIC, CHAT_SERVER_TOPICS]
+
+/** Topics of the demos anyone may read, with a key configured too (added to `--public`): the feed, which GET /feed shows anyone anyway. */
+export const DEMO_PUBLIC_TOPICS: readonly string[] = [FEED_TOPIC]
 
 /**
  * The standalone server (`bun run dev`, the binary): the `herald()` plugin at the root, plus what
@@ -22,8 +33,11 @@ import { within } from './runtime'
  */
 export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
-  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, ...settings } = options
-  const realtime = herald({ ...settings, logger: log })
+  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, demoTokens: _demo, ...settings } = options
+  // Tokens for the demos, with or without a key (see demo-tokens.ts); throws ConfigError for a bad key.
+  const authentication = serverAuth(options, DEMO_PUBLIC_TOPICS)
+  // Pages trust what arrives there (markup every /feed page swaps in, who said what, who is online): only the server writes it.
+  const realtime = herald({ ...settings, logger: log, serverTopics: DEMO_SERVER_TOPICS, auth: authentication.auth })
   const api = realtime.herald
   // The route table, for 405 on a wrong method; read on the first unrouted request.
   const methods = new RouteMethods()
@@ -42,7 +56,7 @@ export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger
     .use(exampleStreams())
     .use(builtInStreams(options))
     .use(liveFeed(api.hub, options, log))
-    .use(chatPresence(api.hub))
+    .use(chatDemo(api.hub, authentication))
     .use(pages({ index: staticDir === '' }))
     .use(staticDir === '' ? new Elysia({ name: 'herald-no-static' }) : staticPlugin({ assets: staticDir, prefix: '/', alwaysStatic: false, indexHTML: true }))
   methods.from(() => app.routes)
@@ -79,7 +93,7 @@ export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger
     return app.server?.port ?? port
   }
 
-  return { app, hub: api.hub, herald: api, options, listen, shutdown }
+  return { app, hub: api.hub, herald: api, options, listen, shutdown, demoTokens: authentication.demo !== undefined }
 }
 
 export type HeraldServer = ReturnType<typeof createServer>['app']

@@ -6,6 +6,22 @@
 import { ConfigError } from './config'
 import { HubError } from './hub/errors'
 
+/**
+ * The start line's `auth` field for each mode: who may publish, and how to configure a key. The
+ * dev mode's says it loudly on every start line (and DEV_MODE_WARNING comes first, as a warning).
+ */
+export const AUTH_MODES = {
+  tokens: 'tokens: publishing, and subscribing beyond --public, need a token',
+  loopback: 'no key configured: anyone may subscribe, only this machine (loopback) may publish; to accept tokens, configure --jwt-secret or --jwt-key',
+  dev: 'DEV MODE, no key configured: ANYONE who can reach this server may publish to any topic; configure --jwt-secret or --jwt-key for anything but local play',
+} as const
+
+/** The start line's `demoTokens` field while the chat demo hands out tokens (always without a key; with one, `--demo-tokens`). */
+export const DEMO_TOKENS_ON = 'on: POST /chat/token gives anyone who asks a 15-minute token for a chat name (demos only; never run --demo-tokens on a public server)'
+
+/** Logged as a warning before the start line in dev mode. */
+export const DEV_MODE_WARNING = 'DEV MODE (--dev): no key is configured and anyone who can reach this server may publish to any topic, from anywhere; never run --dev in production (without it, only this machine may publish)'
+
 /** The exit codes of the `herald` command (listed by --help and in the README). */
 export const EXIT_CODES = {
   /** Stopped by SIGINT / SIGTERM after a graceful shutdown; or --help, --version. */
@@ -82,8 +98,9 @@ export function listenFailure(error: unknown, target: StartupTarget): StartupFai
   return { message: `cannot listen on ${where}: ${reason}; check --host (an address of this machine, 0.0.0.0 for all) and --port`, exitCode }
 }
 
-/** A failure while building the app: the store (exit 4) or anything unexpected (exit 1). */
+/** A failure while building the app: an option found bad only then (a key file: exit 2), the store (exit 4), or anything unexpected (exit 1). */
 export function buildFailure(error: unknown): StartupFailure {
+  if (error instanceof ConfigError) return optionFailure(error)
   if (error instanceof HubError && error.code === 'store_unavailable') {
     const reason = oneLine(error.message)
     const hint = /locked|busy/i.test(reason)

@@ -28,3 +28,17 @@ test('src/client imports only types from outside src/client', async () => {
   }
   expect(offenders).toEqual([])
 })
+
+// DESIGN.md: token verification knows nothing of transports. src/auth turns tokens into principals;
+// the edges (plugin routes, SSE, WebSocket) find the token and use the principal.
+test('src/auth imports nothing from the web framework, the transports, the routes or the server', async () => {
+  const offenders: string[] = []
+  for await (const file of new Glob('src/auth/**/*.ts').scan('.')) {
+    const source = await Bun.file(file).text()
+    for (const match of source.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+      const target = match[1] as string
+      if (/^(elysia|@elysiajs\/.*|bun:sqlite)$|^\.\.\/(transports|api|demos|plugin|runtime|server|history|broker)\b/.test(target)) offenders.push(`${file} → ${target}`)
+    }
+  }
+  expect(offenders).toEqual([])
+})

@@ -7,9 +7,12 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'bun'
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { PAGES } from '../src/demos/pages'
-import { VERSION } from '../src/config'
-import { type RunningCli, startCli, startupFailureTests } from './cli'
+import { createAuthenticator } from '../src/auth/authenticator'
+import { DEFAULTS, VERSION } from '../src/config'
+import { parseSelector } from '../src/hub/topics'
+import { type RunningCli, runCli, startCli, startupFailureTests } from './cli'
 import { SseClient, waitFor, WsClient } from './helpers'
 
 const root = join(import.meta.dir, '..')
@@ -67,6 +70,121 @@ describe('the command line', () => {
     expect(await child.exited).toBe(2)
     expect(await new Response(child.stderr).text()).toContain('HERALD_HISTORY')
   })
+})
+
+describe('herald token, from the binary', () => {
+  const secret = 'binary-test-secret-0123456789-abcdefgh'
+
+  test('prints a token that a Herald with the same secret accepts, with exactly its rights', async () => {
+    const result = await runCli({ argv: [binary], cwd: emptyDir }, ['token', '--sub', 'ada', '--subscribe', 'users/{sub}/**', '--publish', 'chat/**', '--ttl', '1h'], { env: { HERALD_JWT_SECRET: secret } })
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+    const principal = await createAuthenticator({ ...DEFAULTS, jwtSecret: secret }).verify(result.stdout.trim())
+    expect(principal.subject).toBe('ada')
+    expect(principal.mayPublish('chat/room-1')).toBe(true)
+    expect(principal.maySubscribe(parseSelector('users/ada/inbox'))).toBe(true)
+    expect(principal.maySubscribe(parseSelector('users/*/inbox'))).toBe(false)
+    expect(principal.expiresAt).toBeGreaterThan(Date.now() + 3_500_000)
+  })
+
+  test.each([[['token', '--subscribe', 'a']], [['token', '--jwt-secret', secret, '--subscribe', 'a/**/b']], [['token', '--jwt-secret', secret]], [['token', '--bogus']]])('%p exits 2 with one line and prints no token', async (args) => {
+    const result = await runCli({ argv: [binary], cwd: emptyDir }, args, { env: { HERALD_JWT_SECRET: '' } })
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^herald: token: [^\n]+herald token --help"\n$/)
+  })
+
+  test('a server started with a secret logs that one is set, never the secret', async () => {
+    const server = await start(['--jwt-secret', secret, '--public', 'news/**'])
+    try {
+      const line = server.logs.find((entry) => entry.includes('herald started')) as string
+      expect(JSON.parse(line)).toMatchObject({ jwtSecret: '(set)', public: ['news/**'] })
+      expect(server.logs.join('\n')).not.toContain(secret)
+    } finally {
+      server.child.kill('SIGKILL')
+    }
+  })
+})
+
+describe('the binary verifies tokens', () => {
+  const secret = 'binary-verify-secret-0123456789-abcdefgh'
+
+  /** POST /topics/<topic> with text, and a bearer token when given. */
+  function publishText(base: string, topic: string, text: string, token?: string): Promise<Response> {
+    return fetch(`${base}/topics/${topic}`, { method: 'POST', headers: { 'content-type': 'text/plain', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: text })
+  }
+
+  test('with --jwt-secret: a publish without a token is 401 with WWW-Authenticate; one minted by the same binary\'s `herald token` is accepted and delivered', async () => {
+    const server = await start(['--jwt-secret', secret])
+    try {
+      const refused = await publishText(server.base, 'bin/auth', 'no token')
+      expect(refused.status).toBe(401)
+      expect(refused.headers.get('www-authenticate')).toStartWith('Bearer')
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('missing_token')
+      const bad = await publishText(server.base, 'bin/auth', 'forged', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl')
+      expect(bad.status).toBe(401)
+      expect(bad.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
+
+      const minted = await runCli({ argv: [binary], cwd: emptyDir }, ['token', '--sub', 'ada', '--publish', 'bin/**', '--subscribe', 'bin/**', '--ttl', '10m'], { env: { HERALD_JWT_SECRET: secret } })
+      expect(minted).toMatchObject({ code: 0, stderr: '' })
+      const token = minted.stdout.trim()
+      // Subscribing needs the token too (no --public here).
+      expect((await SseClient.open(`${server.base}/events?topic=bin/auth`)).status).toBe(401)
+      const sse = await SseClient.open(`${server.base}/events?topic=bin/auth`, { authorization: `Bearer ${token}` })
+      expect(sse.status).toBe(200)
+      const accepted = await publishText(server.base, 'bin/auth', 'with a token', token)
+      expect(accepted.status).toBe(200)
+      const { id } = (await accepted.json()) as { id: string }
+      expect((await sse.waitForMessages(1))[0]).toEqual({ id, event: 'message', data: 'with a token' })
+      // The token covers bin/** only.
+      expect((await publishText(server.base, 'elsewhere', 'no', token)).status).toBe(403)
+      sse.close()
+    } finally {
+      server.child.kill('SIGKILL')
+    }
+  }, 30_000)
+
+  test('with --jwt-key FILE (an ES256 public key PEM): jose inside the binary accepts an ES256 token and refuses an HS256 one', async () => {
+    const keys = mkdtempSync(join(tmpdir(), 'herald-keys-'))
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
+    const pem = join(keys, 'public.pem')
+    writeFileSync(pem, await exportSPKI(publicKey))
+    const server = await start(['--jwt-key', pem])
+    try {
+      const line = JSON.parse(server.logs.find((entry) => entry.includes('herald started')) as string) as Record<string, unknown>
+      expect(line).toMatchObject({ jwtKey: pem })
+      const token = await new SignJWT({ sub: 'svc', herald: { publish: ['bin/**'] } }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt().setExpirationTime('10m').sign(privateKey)
+      expect((await publishText(server.base, 'bin/es256', 'signed with ES256', token)).status).toBe(200)
+      // The algorithm is pinned by the key: an HS256 token (here keyed with the PEM text itself, the key-confusion attack) is refused.
+      const confused = await new SignJWT({ sub: 'svc', herald: { publish: ['bin/**'] } }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(new TextEncoder().encode(await exportSPKI(publicKey)))
+      const refused = await publishText(server.base, 'bin/es256', 'confused', confused)
+      expect(refused.status).toBe(401)
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('invalid_token')
+    } finally {
+      server.child.kill('SIGKILL')
+      rmSync(keys, { recursive: true, force: true })
+    }
+  }, 30_000)
+
+  test('with --public news/**: an anonymous SSE reader gets news, and 401 missing_token for chat', async () => {
+    const server = await start(['--jwt-secret', secret, '--public', 'news/**'])
+    try {
+      const news = await SseClient.open(`${server.base}/events?topic=news/**`)
+      expect(news.status).toBe(200)
+      const chat = await SseClient.open(`${server.base}/events?topic=chat/room-1`)
+      expect(chat.status).toBe(401)
+      expect(chat.headers.get('www-authenticate')).toStartWith('Bearer')
+      expect(JSON.parse(chat.raw)).toMatchObject({ error: { code: 'missing_token' } })
+      const minted = await runCli({ argv: [binary], cwd: emptyDir }, ['token', '--sub', 'desk', '--publish', 'news/**', '--ttl', '1m'], { env: { HERALD_JWT_SECRET: secret } })
+      const published = await publishText(server.base, 'news/tech', 'public news', minted.stdout.trim())
+      expect(published.status).toBe(200)
+      const { id } = (await published.json()) as { id: string }
+      expect((await news.waitForMessages(1))[0]).toEqual({ id, event: 'message', data: 'public news' })
+      news.close()
+    } finally {
+      server.child.kill('SIGKILL')
+    }
+  }, 30_000)
 })
 
 describe('start-up failures of the binary, from an empty directory', () => {

@@ -143,6 +143,25 @@ export function startupFailureTests(command: () => CliCommand): void {
     expect(expectOneLine(result)).toContain('--store')
   })
 
+  test('a --jwt-key file that does not exist, or a private key, exits 2 with one line naming --jwt-key', async () => {
+    const missing = await runCli(command(), [...QUIET, '--port', '0', '--jwt-key', '/nonexistent/public.pem'])
+    expect(missing.code).toBe(2)
+    expect(expectOneLine(missing)).toContain('--jwt-key')
+    const path = join(scratch, 'private.pem')
+    writeFileSync(path, '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIB\n-----END PRIVATE KEY-----\n')
+    const privateKey = await runCli(command(), [...QUIET, '--port', '0', '--jwt-key', path])
+    expect(privateKey.code).toBe(2)
+    expect(expectOneLine(privateKey)).toContain('public key')
+  })
+
+  test('a short HERALD_JWT_SECRET exits 2 with one line that names it and never shows it', async () => {
+    const result = await runCli(command(), [...QUIET, '--port', '0'], { env: { HERALD_JWT_SECRET: 'hunter2-hunter2' } })
+    expect(result.code).toBe(2)
+    const line = expectOneLine(result)
+    expect(line).toContain('HERALD_JWT_SECRET')
+    expect(line).not.toContain('hunter2')
+  })
+
   test('a second herald on a store file another herald holds exits 4 with one line', async () => {
     const path = join(scratch, 'held.db')
     const first = await startCli(command(), ['--store', `sqlite:${path}`])

@@ -40,6 +40,10 @@ test('durations and sizes', () => {
   expect(parseDuration('15s')).toBe(15_000)
   expect(parseDuration('2m')).toBe(120_000)
   expect(parseDuration('1500')).toBe(1500)
+  expect(parseDuration('1.5s')).toBe(1500)
+  // A fraction of a millisecond is a mistake, not something to round.
+  expect(() => parseDuration('1.5')).toThrow(ConfigError)
+  expect(() => parseDuration('0.5ms')).toThrow(ConfigError)
   expect(parseSize('64kb')).toBe(65_536)
   expect(parseSize('2048')).toBe(2048)
 })

@@ -138,8 +138,9 @@ export class WsClient {
     socket.addEventListener('close', (event) => (this.closeCode = event.code))
   }
 
-  static async open(url: string): Promise<WsClient> {
-    const socket = new WebSocket(url)
+  /** Opens `url`; `headers` (Bun's client sends them with the upgrade: Authorization, Cookie, Origin) are optional. */
+  static async open(url: string, headers?: Record<string, string>): Promise<WsClient> {
+    const socket = headers ? new WebSocket(url, { headers } as unknown as string[]) : new WebSocket(url)
     const client = new WsClient(socket)
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener('open', () => resolve(), { once: true })

@@ -20,3 +20,17 @@ test('json lines are one object each, errors included', () => {
   expect(record).toMatchObject({ level: 'error', msg: 'failed', error: { message: 'boom' } })
   expect(typeof record.time).toBe('string')
 })
+
+test('a token in a logged URL, message or error is redacted, whatever the format', () => {
+  for (const format of ['text', 'json'] as const) {
+    const lines: string[] = []
+    const log = createLogger('debug', format, (line) => lines.push(line))
+    log.error('request failed', { url: 'http://h/events?topic=a&access_token=eyJ.secret.sig&lastEventId=1-0', error: new Error('bad /ws?access_token=eyJ.secret.sig') })
+    log.info('GET /events?access_token=eyJ.secret.sig', { at: new URL('http://h/ws?access_token=eyJ.secret.sig') })
+    const text = lines.join('\n')
+    expect(text).not.toContain('eyJ.secret.sig')
+    expect(text).toContain('access_token=[redacted]')
+    // What surrounds the token is kept.
+    expect(text).toContain('lastEventId=1-0')
+  }
+})

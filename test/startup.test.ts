@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { ConfigError } from '../src/config'
 import { HubError } from '../src/hub/errors'
 import { buildFailure, EXIT_CODES, exitCodesHelp, listenFailure, optionFailure, unexpectedFailure } from '../src/startup'
-import { startupFailureTests } from './cli'
+import { startCli, startupFailureTests } from './cli'
 
 let emptyDir: string
 beforeAll(() => {
@@ -19,6 +19,58 @@ afterAll(() => rmSync(emptyDir, { recursive: true, force: true }))
 
 describe('bun src/main.ts', () => {
   startupFailureTests(() => ({ argv: [process.execPath, join(import.meta.dir, '..', 'src', 'main.ts')], cwd: emptyDir }))
+})
+
+describe('the start line states how clients are authenticated', () => {
+  const main = () => ({ argv: [process.execPath, join(import.meta.dir, '..', 'src', 'main.ts')], cwd: emptyDir })
+
+  test('no key: only loopback may publish, and how to configure a key', async () => {
+    const running = await startCli(main())
+    try {
+      const line = JSON.parse(running.logs.find((l) => l.includes('herald started')) as string) as { auth: string; demoTokens?: string }
+      expect(line.auth).toContain('only this machine (loopback) may publish')
+      expect(line.auth).toContain('--jwt-secret')
+      expect(running.logs.some((l) => l.includes('DEV MODE'))).toBe(false)
+      // The chat's demo tokens are on without a key, and the start line says so.
+      expect(line.demoTokens).toContain('POST /chat/token')
+      expect(running.logs.join('\n')).not.toMatch(/secret.*[A-Za-z0-9_-]{43}/)
+    } finally {
+      running.child.kill()
+      await running.child.exited
+    }
+  })
+
+  test('a key without --demo-tokens: no demo tokens, and the chat\'s token endpoint says how to turn them on', async () => {
+    const running = await startCli(main(), ['--jwt-secret', 'startup-test-secret-0123456789abcdefgh'])
+    try {
+      const line = JSON.parse(running.logs.find((l) => l.includes('herald started')) as string) as { auth: string; demoTokens?: string }
+      expect(line.auth).toContain('tokens:')
+      expect(line.demoTokens).toBeUndefined()
+      const refused = await fetch(`${running.base}/chat/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"ada","key":"aaaaaaaaaaaaaaaaaaaa"}' })
+      expect(refused.status).toBe(404)
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('--demo-tokens')
+    } finally {
+      running.child.kill()
+      await running.child.exited
+    }
+  })
+
+  test('--dev: a warning before the start line, and the start line says it too', async () => {
+    const running = await startCli(main(), ['--dev'])
+    try {
+      const start = running.logs.findIndex((l) => l.includes('herald started'))
+      const warning = JSON.parse(running.logs[start - 1] as string) as { level: string; msg: string }
+      expect(warning).toMatchObject({ level: 'warn', msg: expect.stringContaining('DEV MODE') })
+      const line = JSON.parse(running.logs[start] as string) as { auth: string; dev: boolean }
+      expect(line.auth).toContain('DEV MODE')
+      expect(line.dev).toBe(true)
+      // Open: a publish from anywhere is accepted (here, loopback; test/edges/no-key.test.ts covers other addresses).
+      expect((await fetch(`${running.base}/topics/a`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status).toBe(200)
+    } finally {
+      running.child.kill()
+      await running.child.exited
+    }
+  })
 })
 
 describe('start-up failure messages', () => {

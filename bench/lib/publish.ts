@@ -10,6 +10,8 @@ export interface PublishOptions {
   batch: number
   window: number
   size: number
+  /** Sent as `Authorization: Bearer` with every POST (the auth-on phases). */
+  token?: string | undefined
 }
 
 function batchBody(count: number, size: number): string {
@@ -22,12 +24,14 @@ function batchBody(count: number, size: number): string {
 /** Publishes everything; resolves when the server has answered every batch. */
 export async function publishAll(options: PublishOptions): Promise<void> {
   const url = `http://127.0.0.1:${options.port}/publish`
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
   let sent = 0
   const worker = async () => {
     while (sent < options.messages) {
       const count = Math.min(options.batch, options.messages - sent)
       sent += count
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batchBody(count, options.size) })
+      const response = await fetch(url, { method: 'POST', headers, body: batchBody(count, options.size) })
       const text = await response.text()
       if (!response.ok) throw new Error(`POST /publish answered ${response.status}: ${text.slice(0, 200)}`)
     }

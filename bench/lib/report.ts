@@ -73,13 +73,15 @@ function bytes(value: number): string {
   return Math.abs(value) >= 1024 ? `${number(value / 1024, 1)} KiB` : `${number(value)} B`
 }
 
+const SERVER_LABELS: Record<ServerKind, string> = { herald: 'Herald', 'herald-auth': 'Herald+auth', raw: 'raw' }
+
 export function label(result: { server: ServerKind; transport: Transport }): string {
-  return `${result.server === 'herald' ? 'Herald' : 'raw'} ${result.transport.toUpperCase()}`
+  return `${SERVER_LABELS[result.server]} ${result.transport.toUpperCase()}`
 }
 
 export function roundLine(round: number, result: PhaseResult): string {
   const p50 = percentile(Float64Array.from(result.latenciesMs).sort(), 0.5)
-  return `  round ${round} ${label(result).padEnd(11)} ${number(result.deliveriesPerSec).padStart(10)} deliveries/s  p50 ${number(p50, 1)} ms  ${number(result.received)}/${number(result.expected)} events in ${number(result.deliveryMs)} ms`
+  return `  round ${round} ${label(result).padEnd(15)} ${number(result.deliveriesPerSec).padStart(10)} deliveries/s  p50 ${number(p50, 1)} ms  ${number(result.received)}/${number(result.expected)} events in ${number(result.deliveryMs)} ms`
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -105,8 +107,9 @@ export function phaseTable(summaries: readonly Summary[]): string {
   )
 }
 
-/** Herald vs one baseline, metric by metric; the ratio is Herald / raw. */
+/** One phase vs a baseline, metric by metric; the ratio is phase / baseline (Herald / raw, or auth on / off). */
 export function comparison(herald: Summary, baseline: Summary): string {
+  const [name, base] = [SERVER_LABELS[herald.server], SERVER_LABELS[baseline.server]]
   const rows: [string, (s: Summary) => number, (v: number) => string][] = [
     ['deliveries/s', (s) => s.deliveriesPerSec, (v) => number(v)],
     ['deliveries/server CPU-s', (s) => s.perServerCpuSecond, (v) => number(v)],
@@ -120,7 +123,7 @@ export function comparison(herald: Summary, baseline: Summary): string {
     const ratio = b === 0 ? (h === 0 ? '—' : 'n/a') : `${number(h / b, 2)}×`
     return [`  ${name}`, format(h), format(b), ratio]
   })
-  return `${label(herald)} vs ${label(baseline)}\n${table(['  metric', 'Herald', 'raw', 'Herald/raw'], body)}`
+  return `${label(herald)} vs ${label(baseline)}\n${table(['  metric', name, base, `${name}/${base}`], body)}`
 }
 
 /**

@@ -22,7 +22,7 @@ export class SseSubscriber extends Subscriber {
   private tail = Buffer.alloc(0)
 
   request(host: string): string {
-    return `GET /events?topic=bench HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n\r\n`
+    return `GET /events?topic=bench HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n${this.authorization()}\r\n`
   }
 
   protected acceptHead(head: string): boolean {

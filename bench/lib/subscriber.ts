@@ -23,7 +23,14 @@ export abstract class Subscriber {
     protected readonly tally: Tally,
     /** Only sampled subscribers read timestamps, which keeps the client cheap. */
     protected readonly sampled: boolean,
+    /** A token, sent as `Authorization: Bearer` with the request (the auth-on phases). */
+    private readonly token?: string,
   ) {}
+
+  /** The request's Authorization header line (with its CRLF), or nothing without a token. */
+  protected authorization(): string {
+    return this.token === undefined ? '' : `Authorization: Bearer ${this.token}\r\n`
+  }
 
   /** The HTTP request, sent once the socket is connected. */
   abstract request(host: string): string

@@ -35,7 +35,7 @@ export class WsSubscriber extends Subscriber {
   request(host: string): string {
     return (
       `GET /ws?topic=bench HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+      `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n${this.authorization()}\r\n`
     )
   }
 

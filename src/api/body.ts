@@ -8,7 +8,8 @@ import { mediaType, readLimitedBytes } from './request-body'
  * turns it into a value by content type:
  * - `application/json` (and `*+json`): the parsed JSON;
  * - `text/plain`: `{ data: <the text> }`;
- * - `application/x-www-form-urlencoded`: the form fields as an object (so an HTML form can post).
+ * - `application/x-www-form-urlencoded`: the form fields as an object (so an HTML form can post);
+ *   `private` becomes a boolean (a checkbox's `on`, `true`/`1`; `false`/`0`/empty).
  */
 export async function readPublishBody(request: Request, limit: number): Promise<unknown> {
   const type = mediaType(request)
@@ -30,13 +31,13 @@ export async function readPublishBody(request: Request, limit: number): Promise<
  * A form's fields as an object. A field given twice is refused (one value would be dropped), and
  * so is a form without `data`; any other unknown field is refused by the route, by name.
  */
-function formFields(text: string): Record<string, string> {
+function formFields(text: string): Record<string, string | boolean> {
   // No prototype: a field named `__proto__` stays a field (and is refused as unknown) instead of
   // hitting Object.prototype's setter and vanishing.
-  const fields: Record<string, string> = Object.create(null)
+  const fields: Record<string, string | boolean> = Object.create(null)
   for (const [name, value] of new URLSearchParams(text)) {
     if (Object.hasOwn(fields, name)) throw new HubError('invalid_message', `the form field ${JSON.stringify(name.slice(0, 64))} is given twice: send each field once`)
-    fields[name] = value
+    fields[name] = name === 'private' ? formFlag(value) : value
   }
   // Checked before unknown fields: `curl -d 'Hello'` sends a form whose one field is "Hello".
   if (fields.data === undefined) {
@@ -45,6 +46,14 @@ function formFields(text: string): Record<string, string> {
     throw new HubError('invalid_data', `the form has no "data" field${has} (to send raw text, use content-type: text/plain)`)
   }
   return fields
+}
+
+/** A form's `private` field: a checkbox sends `on`; `true`/`1` and `false`/`0`/empty are accepted too. */
+function formFlag(value: string): boolean {
+  const text = value.trim().toLowerCase()
+  if (text === 'on' || text === 'true' || text === '1') return true
+  if (text === '' || text === 'off' || text === 'false' || text === '0') return false
+  throw new HubError('invalid_message', `the form field "private" must be true or false (or a checkbox), not ${JSON.stringify(value.slice(0, 64))}`)
 }
 
 function tooLarge(limit: number): HubError {

@@ -1,7 +1,7 @@
 /**
  * Headers for Herald's own HTML pages. The important line is `script-src 'self'`: only script files
- * Herald serves may run, so markup that reaches a page through an event (anyone may publish to any
- * topic: Herald has no publish permissions) cannot run code, not even an `onerror=` attribute.
+ * Herald serves may run, so markup that reaches a page through an event (from any publisher a
+ * token, or the no-key/dev rules, let in) cannot run code, not even an `onerror=` attribute.
  * Inline styles stay allowed: htmx adds one, and the feed page marks the visitor's own posts with one.
  */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {

@@ -5,6 +5,7 @@ import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import favicon from 'swagger-ui-dist/favicon-32x32.png' with { type: 'file' }
 import { VERSION } from '../config'
 import { PAGE_HEADERS } from './csp'
+import { BEARER, BEARER_SCHEME } from './openapi-security'
 import { publishSchemas, TOPIC_PATH_DOC } from './publish'
 import { staticHandler } from './static'
 
@@ -92,7 +93,9 @@ export function docs() {
             { name: 'Subscribe', description: 'Receive events' },
             { name: 'Operations', description: 'Health and statistics' },
           ],
-          components: { schemas: publishSchemas as never },
+          // The Authorize button. Each operation that reads a token lists the scheme itself
+          // (openapi-security.ts): Swagger UI sends a pasted token to those only.
+          components: { schemas: publishSchemas as never, securitySchemes: { [BEARER]: BEARER_SCHEME } },
           paths: { '/topics/{topic}': TOPIC_PATH_DOC as never },
         },
       }),

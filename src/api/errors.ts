@@ -40,6 +40,16 @@ function unrouted(request: Request, set: { status?: number | string; headers: Re
   return errorBody('method_not_allowed', `${request.method} is not allowed on ${shown}: use ${allow.join(' or ')} (the API is documented at /swagger)`)
 }
 
+/**
+ * The `WWW-Authenticate` challenge a 401 carries (RFC 6750): `Bearer` when no token was sent,
+ * `Bearer error="invalid_token"` when the one sent was bad or expired; undefined for other codes.
+ */
+export function bearerChallenge(code: HubErrorCode): string | undefined {
+  if (code === 'missing_token') return 'Bearer'
+  if (code === 'invalid_token' || code === 'token_expired') return 'Bearer error="invalid_token"'
+  return undefined
+}
+
 /** What an error hook receives from Elysia, as far as `errorResponse` reads it. */
 export interface ErrorContext {
   code: unknown
@@ -63,6 +73,8 @@ export function errorResponse({ code, error, set, request }: ErrorContext, log: 
       set.headers['retry-after'] = '5'
       set.headers.connection = 'close'
     }
+    const challenge = bearerChallenge(hubError.code)
+    if (challenge) set.headers['www-authenticate'] = challenge
     // A client's mistake, not the server's: visible with --log-level debug.
     log.debug('request refused', { method: request.method, path: new URL(request.url).pathname, status: set.status, code: hubError.code })
     return errorBody(hubError.code, hubError.message)

@@ -23,6 +23,8 @@ export interface PublishOptions {
   event?: string | undefined
   /** Your own `<ms>-<seq>` id, newer than every id so far (usually left out: Herald assigns one). */
   id?: string | undefined
+  /** A private event: delivered only to subscribers whose token covers its topic (and to your own code's subscriptions). */
+  private?: boolean | undefined
 }
 
 /** Options of `herald.subscribe` and `herald.stream`. */
@@ -50,6 +52,8 @@ export type HeraldStats = HubStats & { websockets: number; memory: { rss: number
 /**
  * The `herald` object a host app's handlers receive (`({ herald }) => …`) and `herald()` exposes:
  * publish and subscribe from code, on the same topics as the HTTP, SSE and WebSocket clients.
+ * Code is trusted: it may publish to any topic (server-owned ones included) and its subscriptions
+ * get every event, private ones too. Deciding what a request of yours may see is your route's job.
  */
 export class HeraldApi {
   /** Bun's server, once the app listens (for lifting the idle timeout of streams). */
@@ -60,6 +64,14 @@ export class HeraldApi {
   /** The hub itself, for what the API here does not cover (the demos watch deliveries with it). */
   get hub(): HeraldRuntime['hub'] {
     return this.runtime.hub
+  }
+
+  /**
+   * How clients are authenticated: `tokens` (a key is configured), `loopback` (no key: anyone may
+   * subscribe, only this machine may publish) or `dev` (no key, `dev` on: anyone may publish).
+   */
+  get authMode(): 'tokens' | 'loopback' | 'dev' {
+    return this.runtime.edge.mode
   }
 
   /** The newest event id issued: a resume position that means "from now on". */

@@ -3,8 +3,10 @@ import { HubError } from '../hub/errors'
 import { PUBLISH_FIELDS, type PublishInput } from '../hub/event'
 import { refuseUnknownFields } from '../hub/fields'
 import type { Hub } from '../hub/hub'
-import { allowAll, type PrincipalOf } from '../hub/principal'
+import type { Principal } from '../hub/principal'
 import { readPublishBody } from './body'
+import type { EdgeAuth } from './edge-auth'
+import { PUBLISH_SECURITY } from './openapi-security'
 import type { RouteGuard } from './route-guard'
 
 const Data = t.Any({
@@ -15,9 +17,18 @@ const EventName = t.Optional(t.String({ description: 'SSE event name (default "m
 const EventIdField = t.Optional(
   t.String({ description: 'Your own id, `<ms>-<seq>`, newer than every id so far (else 409). Usually left out: Herald assigns one.', examples: ['1764135000000-0'] }),
 )
+const PrivateField = t.Optional(
+  t.Boolean({
+    description: 'A private event: delivered (live and on resume) only to subscribers whose token covers its topic, never through a public rule or a wider wildcard. Default false. In a form: a checkbox, or true/false.',
+    default: false,
+  }),
+)
 
 // additionalProperties: false documents what the edges enforce: any other field is `400 unknown_field`.
-const TopicBody = t.Object({ data: Data, event: EventName, id: EventIdField }, { additionalProperties: false, examples: [{ data: 'Hello!' }, { data: { text: 'hi' }, event: 'chat' }] })
+const TopicBody = t.Object(
+  { data: Data, event: EventName, id: EventIdField, private: PrivateField },
+  { additionalProperties: false, examples: [{ data: 'Hello!' }, { data: { text: 'hi' }, event: 'chat' }, { data: { text: 'for ada only' }, private: true }] },
+)
 
 const BatchItem = t.Object(
   {
@@ -25,6 +36,7 @@ const BatchItem = t.Object(
     data: Data,
     event: EventName,
     id: EventIdField,
+    private: PrivateField,
   },
   { additionalProperties: false },
 )
@@ -34,6 +46,7 @@ const ErrorBody = t.Object({ error: t.Object({ code: t.String(), message: t.Stri
 
 const errorResponses = {
   400: ErrorBody,
+  401: ErrorBody,
   403: ErrorBody,
   409: ErrorBody,
   413: ErrorBody,
@@ -70,18 +83,35 @@ function expand(item: Record<string, unknown>, what: string): PublishInput[] {
   const topics = Array.isArray(item.topic) ? item.topic : [item.topic]
   // An empty list would publish nothing and still answer 200: refuse it like any other bad topic.
   if (topics.length === 0) throw new HubError('invalid_topic', '"topic" is an empty list: name at least one topic')
-  return topics.map((topic) => ({ topic: topic as string, data: item.data, event: item.event as string | undefined, id: item.id as string | undefined }))
+  return topics.map((topic) => ({ topic: topic as string, data: item.data, event: item.event as string | undefined, id: item.id as string | undefined, private: item.private as boolean | undefined }))
+}
+
+/** What a publish route's parser hands its handler: who publishes (looked up first) and the body. */
+class PublishRequest {
+  constructor(
+    readonly principal: Principal,
+    readonly body: unknown,
+  ) {}
+}
+
+function publishRequest(body: unknown): PublishRequest {
+  // The parser always makes one (a failure is answered by guard.run before this is reached).
+  return body as PublishRequest
 }
 
 /**
- * The HTTP publish API. Bodies are read by readPublishBody (size limit, JSON / text / form) and
- * validated by the hub alone, so HTTP and WebSocket publishers get the same error codes; the TypeBox
- * schemas below only document the bodies in OpenAPI. A batch is all-or-nothing.
+ * The HTTP publish API. Who publishes is decided first, from the request's token (or, with no key
+ * configured, its address), before a byte of the body is read: a client that may not publish
+ * cannot make the server read 64 KB (401 / 403). Bodies are then read by readPublishBody (size
+ * limit, JSON / text / form) and validated by the hub alone, so HTTP and WebSocket publishers get
+ * the same error codes; the TypeBox schemas below only document the bodies in OpenAPI. A batch is
+ * all-or-nothing, permissions included.
  */
-export function publishApi(hub: Hub, options: { maxMessageBytes: number; principal?: PrincipalOf }, guard: RouteGuard) {
-  const parse = guard.parse((request) => readPublishBody(request, options.maxMessageBytes))
-  // Who publishes: the hub refuses a batch with a topic it may not publish to (403 forbidden).
-  const principalOf = options.principal ?? allowAll
+export function publishApi(hub: Hub, options: { maxMessageBytes: number }, guard: RouteGuard, edge: EdgeAuth) {
+  const parse = guard.parse(async (request, server) => {
+    const principal = await edge.publisher(request, server)
+    return new PublishRequest(principal, await readPublishBody(request, options.maxMessageBytes))
+  })
   return new Elysia({ name: 'herald-publish' })
     .post(
       '/topics/*',
@@ -89,9 +119,10 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number; princip
         guard.run(context, async () => {
           const raw = context.params['*']
           const topic = raw.includes('%') ? decodePath(raw) : raw
-          const fields = asObject(context.body, 'the body must be a JSON object such as {"data": "Hello!"}')
+          const { principal, body } = publishRequest(context.body)
+          const fields = asObject(body, 'the body must be a JSON object such as {"data": "Hello!"}')
           checkTopicBody(fields)
-          const [event] = await hub.publish([{ ...fields, topic } as PublishInput], await principalOf(context.request))
+          const [event] = await hub.publish([{ ...fields, topic } as PublishInput], principal)
           return { id: event!.id, topic: event!.topic }
         }),
       {
@@ -105,14 +136,14 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number; princip
       '/publish',
       (context) =>
         guard.run(context, async () => {
-          const body = context.body
+          const { principal, body } = publishRequest(context.body)
           const items = Array.isArray(body) ? body : [body]
           if (items.length === 0) throw new HubError('invalid_message', 'the batch is empty')
           const inputs = items.flatMap((item, index) => {
             const what = Array.isArray(body) ? `item ${index}` : 'the body'
             return expand(asObject(item, `${what}: each event must be an object such as {"topic": "news", "data": "Hello!"}`), what)
           })
-          const events = await hub.publish(inputs, await principalOf(context.request))
+          const events = await hub.publish(inputs, principal)
           return { events: events.map(({ id, topic }) => ({ id, topic })) }
         }),
       {
@@ -120,9 +151,10 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number; princip
         response: { 200: t.Object({ events: t.Array(Published) }), ...errorResponses },
         detail: {
           tags: ['Publish'],
+          security: PUBLISH_SECURITY,
           summary: 'Publish one event, or a batch',
           description:
-            'One object, or an array of them (a batch: validated as a whole, so one bad item publishes nothing; stored in order). `topic` may be a list: one event per topic. Answers with the ids, in order.',
+            'One object, or an array of them (a batch: validated as a whole, so one bad item publishes nothing; stored in order). `topic` may be a list: one event per topic. Answers with the ids, in order. With a key configured, send a token (`Authorization: Bearer …`) whose claims cover every topic of the batch (else 401 / 403, nothing published).',
           requestBody: {
             content: {
               'application/json': {
@@ -130,6 +162,7 @@ export function publishApi(hub: Hub, options: { maxMessageBytes: number; princip
                 examples: {
                   one: { value: { topic: 'chat/room-1', data: 'Hello!' } },
                   batch: { value: [{ topic: 'chat/room-1', data: { text: 'hi' }, event: 'chat' }, { topic: ['news', 'alerts'], data: 'both' }] },
+                  private: { value: { topic: 'users/ada/inbox', data: { text: 'for ada only' }, private: true } },
                 },
               },
             },
@@ -153,9 +186,10 @@ const errorResponse = (description: string) => ({ description, content: { 'appli
 export const TOPIC_PATH_DOC = {
   post: {
     tags: ['Publish'],
+    security: PUBLISH_SECURITY,
     summary: 'Publish one event to a topic',
     description:
-      'The path after /topics/ is the topic: `/topics/chat/room-1` (in Swagger UI type `chat/room-1`; an encoded `%2F` works too). Send JSON `{"data": …}`, plain text (the body is the data), or an HTML form with a `data` field. Answers with the id the event was stored under, once every connected subscriber has it queued.',
+      'The path after /topics/ is the topic: `/topics/chat/room-1` (in Swagger UI type `chat/room-1`; an encoded `%2F` works too). Send JSON `{"data": …}`, plain text (the body is the data), or an HTML form with a `data` field. Answers with the id the event was stored under, once every connected subscriber has it queued. With a key configured, send a token (`Authorization: Bearer …`) that covers the topic.',
     parameters: [{ name: 'topic', in: 'path', required: true, schema: { type: 'string' }, example: 'chat/room-1', description: 'Segments joined by "/": A-Z a-z 0-9 _ - . ~ : @ + = , !' }],
     requestBody: {
       required: true,
@@ -168,7 +202,8 @@ export const TOPIC_PATH_DOC = {
     responses: {
       200: { description: 'Stored and queued to every subscriber', content: { 'application/json': { schema: { $ref: '#/components/schemas/Published' } } } },
       400: errorResponse('Invalid topic, event name, id, data or body'),
-      403: errorResponse('You may not publish to this topic'),
+      401: errorResponse('A key is configured and the request has no token (missing_token), or a bad or expired one (invalid_token, token_expired); WWW-Authenticate says which'),
+      403: errorResponse('Your token does not cover this topic, or the topic is written only by the server (forbidden_topic); with no key configured, not from this machine (loopback_only); a cookie or browser publish from a foreign origin (forbidden_origin)'),
       409: errorResponse('The id you chose is not newer than the last one'),
       413: errorResponse('The body is larger than --max-message-size'),
       415: errorResponse('Unsupported content type'),

@@ -1,3 +1,4 @@
+import type { Server } from 'bun'
 import { HubError } from '../hub/errors'
 import type { Logger } from '../log'
 import type { HeraldCors } from './cors'
@@ -68,11 +69,11 @@ export class RouteGuard {
    * draining, so a shutdown waits for bodies still arriving) and hands a failure to the handler
    * instead of to the app's error hooks.
    */
-  parse(read: (request: Request) => Promise<unknown>) {
-    return async ({ request }: { request: Request }): Promise<unknown> => {
+  parse(read: (request: Request, server: Server<unknown> | null | undefined) => Promise<unknown>) {
+    return async ({ request, server }: { request: Request; server?: Server<unknown> | null | undefined }): Promise<unknown> => {
       try {
         this.lifecycle.enter(request)
-        return await read(request)
+        return await read(request, server)
       } catch (error) {
         return new UnreadableBody(error)
       }

@@ -94,9 +94,11 @@ export class MemoryBroker implements Broker {
     let events: HubEvent[]
     let stored: void | PromiseLike<void>
     try {
-      events = batch.map(({ topic, event, data, json, id }) => {
+      events = batch.map(({ topic, event, data, json, id, private: isPrivate }) => {
         const position = id ? this.ids.accept(id) : this.ids.next()
-        return { id: formatEventId(position), position, topic, event, data, json, time }
+        const kept: HubEvent = { id: formatEventId(position), position, topic, event, data, json, time }
+        // Only private events carry the field: ordinary ones stay the shape they always had.
+        return isPrivate ? { ...kept, private: true } : kept
       })
     } catch (error) {
       this.ids.rollback(before)

@@ -16,7 +16,11 @@ export interface Herald {
    * will always answer the same way (`invalid_selector`, `too_many_topics`, …).
    */
   subscribe(selectors: string | readonly string[], options?: SubscribeOptions): AsyncGenerator<HeraldItem, void, undefined>
-  /** Publishes one event over HTTP; resolves with its id, or throws a `HeraldError` (never retried). */
+  /**
+   * Publishes one event over HTTP (with the connection's token, if any); resolves with its id, or
+   * throws a `HeraldError`. Never retried, except a `401 token_expired` (refused before anything
+   * was published), sent once more with a fresh token.
+   */
   publish(topic: string, data: unknown, options?: PublishOptions): Promise<Published>
   /** Ends every subscription (their loops finish) and closes the sockets; `publish` still works. */
   close(): void
@@ -24,7 +28,8 @@ export interface Herald {
 
 /**
  * A client for the Herald server at `options.url` (default: the page's origin). Cheap: it opens
- * nothing until a subscription's loop starts.
+ * nothing until a subscription's loop starts. With `options.token`, every subscription and publish
+ * is authenticated (see ConnectOptions.token).
  */
 export function connect(options: ConnectOptions = {}): Herald {
   const config = resolve(options)
@@ -53,7 +58,7 @@ export function connect(options: ConnectOptions = {}): Herald {
 
   return {
     subscribe,
-    publish: (topic, data, publishOptions) => publish(config.base, topic, data, publishOptions),
+    publish: (topic, data, publishOptions) => publish(config, topic, data, publishOptions),
     close() {
       closed = true
       for (const feed of feeds) feed.end()

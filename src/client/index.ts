@@ -24,5 +24,6 @@ export type {
   PublishOptions,
   RetryInfo,
   SubscribeOptions,
+  TokenOption,
   Transport,
 } from './types'

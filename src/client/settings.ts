@@ -1,4 +1,5 @@
 import { type BackoffSettings, backoffSettings } from './backoff'
+import { type Tokens, tokens } from './token'
 import type { ConnectOptions, Transport } from './types'
 
 /** A `connect()`'s options with every default filled in, shared by its transports. */
@@ -10,6 +11,8 @@ export interface Settings {
   idleTimeoutMs: number
   maxEventSize: number
   bufferSize: number
+  /** The token to send now; undefined when the connection has none. */
+  token: Tokens | undefined
 }
 
 export function settings(options: ConnectOptions): Settings {
@@ -24,5 +27,6 @@ export function settings(options: ConnectOptions): Settings {
     idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
     maxEventSize: options.maxEventSize ?? 1_048_576,
     bufferSize: options.bufferSize ?? 4_194_304,
+    token: tokens(options.token),
   }
 }

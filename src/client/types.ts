@@ -13,8 +13,8 @@ import type { HeraldError } from './errors'
 /** The body of one `POST /publish` item, as the server's schema declares it. */
 type PublishItem = Extract<Static<typeof publishSchemas.BatchPublish>, { topic: unknown }>
 
-/** What `publish()` takes besides topic and data: the optional fields of a publish body (`event`, `id`), and a signal. */
-export type PublishOptions = Partial<Pick<PublishItem, 'event' | 'id'>> & {
+/** What `publish()` takes besides topic and data: the optional fields of a publish body (`event`, `id`, `private`), and a signal. */
+export type PublishOptions = Partial<Pick<PublishItem, 'event' | 'id' | 'private'>> & {
   /** Aborts the request (the publish may still have happened). */
   signal?: AbortSignal
 }
@@ -92,9 +92,25 @@ export interface BackoffOptions {
 /** A transport: one WebSocket shared by the subscriptions of a `connect()`, or one SSE stream each. */
 export type Transport = 'ws' | 'sse'
 
+/**
+ * A token (a JWT the server verifies), or a function that returns one. The function is called at
+ * every connect and reconnect, before the token in use expires (read from its `exp`), and for every
+ * publish; return a cached token while it is fresh. A HeraldError it throws ends the subscriptions
+ * that needed the token (the code is the app's: say why); anything else it throws is retried like a
+ * network failure.
+ */
+export type TokenOption = string | (() => string | Promise<string>)
+
 export interface ConnectOptions {
   /** The server's base URL, including any path prefix it is mounted under. Default: the page's origin. */
   url?: string
+  /**
+   * Sent with every subscription and publish: SSE and publish as `Authorization: Bearer`, a
+   * WebSocket in its first message (`auth`, never in the URL) and again before the token expires,
+   * so the socket stays open. When the server says the token expired, the client gets a fresh one
+   * and resumes from the last event: nothing is lost or repeated.
+   */
+  token?: TokenOption
   /** Default transport for `subscribe` (default `ws`). */
   transport?: Transport
   backoff?: BackoffOptions

@@ -3,6 +3,12 @@
  * of one `connect()` share a socket, except that two whose selectors overlap never do: then every
  * event frame belongs to exactly one subscription, so routing is unambiguous and one subscription's
  * replay can never be interleaved with another's live events for the same topic.
+ *
+ * With a token, a socket's first message is `auth` (never the URL: URLs end up in logs), and its
+ * subscribes wait for `authenticated`, so none is ever handled without the token. Before the token
+ * expires a fresh one is sent in another `auth` (the socket and its subscriptions stay as they
+ * are); a socket closed for an expired token (4401) reconnects at once with a fresh one, resuming
+ * every subscription from its position.
  */
 import type { WsServerType } from '../hub/event'
 import { Backoff } from './backoff'
@@ -11,6 +17,7 @@ import type { Feed } from './feed'
 import { isEventId, PROBE_ID } from './ids'
 import { matches, overlaps } from './selectors'
 import type { Settings } from './settings'
+import { expiry, refreshDelay } from './token'
 import type { HeraldErrorCode } from './types'
 
 /** One subscription on a socket. */
@@ -33,6 +40,11 @@ interface Member {
 }
 
 type Message = { type?: unknown; ref?: unknown } & Record<string, unknown>
+
+/** The server's close code for a socket whose token expired (src/transports/ws-auth.ts). */
+const TOKEN_EXPIRED_CLOSE = 4401
+/** Longest delay one setTimeout takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** The sockets of one `connect()`. */
 export class WsPool {
@@ -64,6 +76,12 @@ class Channel {
   private idle: ReturnType<typeof setInterval> | undefined
   private heardAt = 0
   private pingedAt = 0
+  /** The token the socket sent last; the ref of an `auth` awaiting its answer (0: none); the refresh timer. */
+  private token: string | undefined
+  private authRef = 0
+  private refresh: ReturnType<typeof setTimeout> | undefined
+  /** Authentications in a row refused as expired. */
+  private expiries = 0
 
   constructor(
     private readonly settings: Settings,
@@ -112,7 +130,18 @@ class Channel {
     if (this.open) this.socket?.send(JSON.stringify(message))
   }
 
-  private connect(): void {
+  private async connect(): Promise<void> {
+    // Set while the token is got, so nothing else connects meanwhile and an end cancels it.
+    const waiting = (this.waiting = new AbortController())
+    let token: string | undefined
+    try {
+      token = await this.settings.token?.()
+    } catch (error) {
+      if (waiting.signal.aborted) return
+      this.waiting = undefined
+      return this.failed(asHeraldError(error))
+    }
+    if (waiting.signal.aborted) return
     this.waiting = undefined
     let socket: WebSocket
     try {
@@ -122,8 +151,6 @@ class Channel {
     }
     this.socket = socket
     socket.onopen = () => {
-      this.open = true
-      this.backoff.opened()
       this.heardAt = this.pingedAt = Date.now()
       const timeout = this.settings.idleTimeoutMs
       // Quiet is fine, silence is not: ping after a third of the timeout; give up once nothing has
@@ -141,15 +168,59 @@ class Channel {
           }
         }, timeout / 3)
       }
-      for (const member of this.members) this.subscribe(member)
+      if (token) this.authenticate(token)
+      else this.ready()
     }
     socket.onmessage = (event) => {
       this.heardAt = Date.now()
       this.message(event.data)
     }
-    socket.onclose = (event) => this.lost(new HeraldError('network_error', `the WebSocket closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`))
+    socket.onclose = (event) =>
+      this.lost(new HeraldError(event.code === TOKEN_EXPIRED_CLOSE ? 'token_expired' : 'network_error', `the WebSocket closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`))
     // A close event follows every error.
     socket.onerror = () => {}
+  }
+
+  /** The socket may carry subscriptions: (re)subscribe every member. */
+  private ready(): void {
+    this.open = true
+    this.backoff.opened()
+    for (const member of this.members) this.subscribe(member)
+  }
+
+  /** Sends `token` in an `auth` message; the answer comes to `authenticated`. */
+  private authenticate(token: string): void {
+    this.token = token
+    this.authRef = this.nextRef++
+    this.socket?.send(JSON.stringify({ type: 'auth', token, ref: this.authRef }))
+  }
+
+  /** The server accepted the token: subscribe (the first time), and get the next one before it expires. */
+  private authenticated(): void {
+    this.expiries = 0
+    if (!this.open) this.ready()
+    clearTimeout(this.refresh)
+    const at = this.token && expiry(this.token)
+    if (at) this.refresh = setTimeout(() => this.renew(at), Math.min(refreshDelay(at), MAX_TIMER_MS))
+  }
+
+  /** Sends a fresh token on the same socket, if the token function gives one that lives longer. */
+  private async renew(at: number): Promise<void> {
+    const socket = this.socket
+    let token: string
+    try {
+      token = await (this.settings.token as () => Promise<string>)()
+    } catch {
+      return // at expiry the server closes the socket, and the reconnect asks again
+    }
+    // The same token again would only be refused at the same moment (and a timer at once, a loop).
+    if (socket === this.socket && (expiry(token) ?? Infinity) > at) this.authenticate(token)
+  }
+
+  /** A token could not be got or was refused: retry what may pass later, end every subscription on the rest. */
+  private failed(error: HeraldError): void {
+    if (retryable(error)) return this.lost(error)
+    for (const { feed } of [...this.members]) feed.fail(error)
   }
 
   /** Forgets the socket and everything tied to it; returns it, still to be closed. */
@@ -157,6 +228,8 @@ class Channel {
     const socket = this.socket
     if (socket) socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null
     clearInterval(this.idle)
+    clearTimeout(this.refresh)
+    this.authRef = 0
     this.socket = undefined
     this.open = false
     for (const member of this.members) member.live = member.held = false
@@ -167,6 +240,8 @@ class Channel {
   private lost(error: HeraldError): void {
     this.detach()?.close()
     if (this.members.size === 0 || this.waiting) return
+    // The token expired: at once with a fresh one; each subscription resumes from its position.
+    if (error.code === 'token_expired' && this.settings.token) return void this.connect()
     const delayMs = this.backoff.next()
     const waiting = (this.waiting = new AbortController())
     this.settings.backoff.sleep(delayMs, waiting.signal).then(() => {
@@ -192,6 +267,7 @@ class Channel {
       return
     }
     if (typeof message !== 'object' || message === null) return
+    if (this.authRef && message.ref === this.authRef) return this.answered(message)
     const member = typeof message.ref === 'number' ? this.refs.get(message.ref) : undefined
     switch (message.type as WsServerType) {
       case 'event':
@@ -209,6 +285,23 @@ class Channel {
       case 'error':
         if (member && !member.live && typeof message.code === 'string') this.refused(member, new HeraldError(message.code as HeraldErrorCode, String(message.message)))
     }
+  }
+
+  /**
+   * The answer to an `auth`. A refused refresh changes nothing: the socket keeps its token until
+   * the server closes it at expiry. A refused first one: an expired token is asked for once more
+   * (on a new socket), anything else retried or ended by its code.
+   */
+  private answered(message: Message): void {
+    this.authRef = 0
+    if (message.type === 'authenticated') return this.authenticated()
+    if (message.type !== 'error' || this.open) return
+    const error = new HeraldError(message.code as HeraldErrorCode, String(message.message))
+    if (error.code === 'token_expired' && ++this.expiries < 2) {
+      this.detach()?.close()
+      return void this.connect()
+    }
+    this.failed(error)
   }
 
   private event({ topic, id, event = 'message', data }: Message): void {

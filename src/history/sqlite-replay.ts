@@ -4,7 +4,7 @@ import { compareIds, type EventId, formatEventId } from '../hub/id'
 import type { ReplayWatch } from './replay'
 import type { ReplayResult } from './store'
 
-type EventRow = { ms: number; seq: number; topic: number; event: string | null; data: string; json: number; time: number }
+type EventRow = { ms: number; seq: number; topic: number; event: string | null; data: string; json: number; time: number; private: number }
 type ScanRow = EventRow & { rowid: number }
 
 /**
@@ -22,9 +22,9 @@ export function prepareReads(db: Database) {
   const q = <Row, Params extends SQLQueryBindings[]>(sql: string) => db.prepare<Row, Params>(sql)
   return {
     window: q<EventRow, [string, number, number, number, number, number]>(
-      'SELECT ms, seq, topic, event, data, json, time FROM events WHERE topic IN (SELECT value FROM json_each(?)) AND (ms, seq) > (?, ?) AND (ms, seq) <= (?, ?) ORDER BY ms, seq LIMIT ?',
+      'SELECT ms, seq, topic, event, data, json, time, private FROM events WHERE topic IN (SELECT value FROM json_each(?)) AND (ms, seq) > (?, ?) AND (ms, seq) <= (?, ?) ORDER BY ms, seq LIMIT ?',
     ),
-    scan: q<ScanRow, [number, number]>('SELECT rowid, ms, seq, topic, event, data, json, time FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+    scan: q<ScanRow, [number, number]>('SELECT rowid, ms, seq, topic, event, data, json, time, private FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?'),
     // Two subqueries: SQLite answers min() or max() alone from the rowid tree, both at once by a full scan.
     rowidRange: q<{ low: number | null; high: number | null }, []>(
       'SELECT (SELECT rowid FROM events ORDER BY rowid LIMIT 1) AS low, (SELECT rowid FROM events ORDER BY rowid DESC LIMIT 1) AS high',
@@ -142,5 +142,6 @@ function firstRowidAfter(reads: Reads, after: EventId): number {
 function toEvent(row: EventRow, topic: string): HubEvent {
   const position = { ms: row.ms, seq: row.seq }
   const event: HubEvent = { id: formatEventId(position), position, topic, data: row.data, json: row.json === 1, time: row.time }
-  return row.event === null ? event : { ...event, event: row.event }
+  const named = row.event === null ? event : { ...event, event: row.event }
+  return row.private === 1 ? { ...named, private: true } : named
 }

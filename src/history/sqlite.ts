@@ -193,7 +193,7 @@ export class SqliteHistory implements HistoryStore {
         this.names.set(id, event.topic)
       }
       this.topics.set(event.topic, topic)
-      this.sql.insertEvent.run(event.position.ms, event.position.seq, topic.id, event.event ?? null, event.data, event.json ? 1 : 0, event.time)
+      this.sql.insertEvent.run(event.position.ms, event.position.seq, topic.id, event.event ?? null, event.data, event.json ? 1 : 0, event.time, event.private ? 1 : 0)
       topic.count++
       this.events++
       this.newest = event.position
@@ -322,7 +322,7 @@ function prepare(db: Database) {
     insertTopic: q<{ id: number }, [string]>('INSERT INTO topics (name) VALUES (?) RETURNING id'),
     deleteTopic: q<never, [number]>('DELETE FROM topics WHERE id = ?'),
     setEvicted: q<never, [number, number, number]>('UPDATE topics SET evicted_ms = ?, evicted_seq = ? WHERE id = ?'),
-    insertEvent: q<never, [number, number, number, string | null, string, number, number]>('INSERT INTO events (ms, seq, topic, event, data, json, time) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insertEvent: q<never, [number, number, number, string | null, string, number, number, number]>('INSERT INTO events (ms, seq, topic, event, data, json, time, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     newest: q<{ ms: number; seq: number }, []>('SELECT ms, seq FROM events ORDER BY rowid DESC LIMIT 1'),
     newestOfTopic: q<{ ms: number; seq: number }, [number]>('SELECT ms, seq FROM events WHERE topic = ? ORDER BY ms DESC, seq DESC LIMIT 1'),
     nthOldest: q<{ ms: number; seq: number }, [number, number]>('SELECT ms, seq FROM events WHERE topic = ? ORDER BY ms, seq LIMIT 1 OFFSET ?'),

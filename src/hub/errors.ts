@@ -21,8 +21,18 @@ export const ERROR_STATUS = {
   unknown_type: 400,
   /** A body or query that does not match a route's schema (Elysia's validation). */
   invalid_request: 400,
-  /** The principal may not publish to a topic of the batch, or subscribe with a selector. */
-  forbidden: 403,
+  /** No token where one is needed (publishing, or subscribing beyond `--public`): 401 with `WWW-Authenticate: Bearer`. */
+  missing_token: 401,
+  /** A token that is malformed, badly signed, of the wrong algorithm, issuer or audience, or whose claims are malformed. */
+  invalid_token: 401,
+  /** A token past its `exp` (or before its `nbf`), beyond the clock tolerance. */
+  token_expired: 401,
+  /** The principal may not publish to a topic of the batch, or subscribe with a selector: its token does not cover it. */
+  forbidden_topic: 403,
+  /** A WebSocket upgrade or cookie-authenticated request from an origin not in `--allowed-origins`. */
+  forbidden_origin: 403,
+  /** No key is configured and the publish does not come from this machine (loopback); `--dev` lifts it. */
+  loopback_only: 403,
   /** No route has that path. */
   not_found: 404,
   /** The path exists for other methods (the `Allow` header lists them). */

@@ -18,6 +18,11 @@ export interface HubEvent {
   readonly json: boolean
   /** Publish time, milliseconds since the epoch. */
   readonly time: number
+  /**
+   * True for a private event: it reaches only subscribers whose principal's `maySee` says yes
+   * (principal.ts), live and on replay. Absent (never `false`) on every other event.
+   */
+  readonly private?: true
 }
 
 /** What a publisher hands the hub (from HTTP, WebSocket or code). */
@@ -28,6 +33,8 @@ export interface PublishInput {
   event?: string
   /** A publisher-chosen id; must be `<ms>-<seq>` and newer than every id so far. */
   id?: string
+  /** `true`: a private event (see HubEvent.private); `false`, null or absent: an ordinary one. */
+  private?: boolean
 }
 
 /** A validated publish, waiting for its id. */
@@ -37,20 +44,22 @@ export interface ValidatedInput {
   data: string
   json: boolean
   id?: EventId
+  /** Set only for a private event. */
+  private?: true
 }
 
 /** The fields of a publish, from any edge (HTTP bodies and forms, WebSocket `publish`, code). */
-export const PUBLISH_FIELDS = ['topic', 'data', 'event', 'id'] as const
+export const PUBLISH_FIELDS = ['topic', 'data', 'event', 'id', 'private'] as const
 
 /**
  * The event names Herald itself writes on SSE topic streams (transports/frames.ts: `sseReset`,
  * `sseClosing`, whose parameters are typed with this list).
  */
-export const SSE_CONTROL_EVENTS = ['reset', 'overflow', 'shutdown'] as const
+export const SSE_CONTROL_EVENTS = ['reset', 'overflow', 'shutdown', 'token_expired'] as const
 export type SseControlEvent = (typeof SSE_CONTROL_EVENTS)[number]
 
 /** The `type` of every WebSocket message the server sends (frames.ts `wsMessage` only takes these). */
-export const WS_SERVER_TYPES = ['event', 'subscribed', 'unsubscribed', 'published', 'reset', 'error', 'pong'] as const
+export const WS_SERVER_TYPES = ['event', 'subscribed', 'unsubscribed', 'published', 'authenticated', 'reset', 'error', 'pong'] as const
 export type WsServerType = (typeof WS_SERVER_TYPES)[number]
 
 /**
@@ -117,7 +126,7 @@ function dataText(data: unknown): string {
  * shapes first, with messages that list what they accept). Event names are restricted to
  * `A-Z a-z 0-9 _ . : -` (1-64 characters), so a name can never carry CR, LF or NUL into the SSE
  * stream, and RESERVED_EVENT_NAMES are refused in any case. `maxDataBytes` bounds the UTF-8 size
- * of the data (0 = no limit).
+ * of the data (0 = no limit). `private` is `true` or `false` (null and absent mean `false`).
  */
 export function validatePublish(input: unknown, maxDataBytes: number): ValidatedInput {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -125,7 +134,7 @@ export function validatePublish(input: unknown, maxDataBytes: number): Validated
   }
   // Checked first: a misspelt field (`evnt`) is the likely cause of whatever else looks wrong.
   refuseUnknownFields(input, PUBLISH_FIELDS, 'a publish')
-  const { topic, data, event, id } = input as Record<string, unknown>
+  const { topic, data, event, id, private: isPrivate } = input as Record<string, unknown>
   const validTopic = validateTopic(topic)
   if (data === undefined) throw new HubError('invalid_data', '"data" is required (a string or any JSON value)')
   const json = typeof data !== 'string'
@@ -146,6 +155,10 @@ export function validatePublish(input: unknown, maxDataBytes: number): Validated
   if (id !== undefined && id !== null && id !== '') {
     if (typeof id !== 'string') throw new HubError('invalid_id', '"id" must be a string')
     result.id = parseEventId(id)
+  }
+  if (isPrivate !== undefined && isPrivate !== null && isPrivate !== false) {
+    if (isPrivate !== true) throw new HubError('invalid_message', '"private" must be true or false')
+    result.private = true
   }
   return result
 }

@@ -4,7 +4,7 @@ import { HubError } from './errors'
 import { type HubEvent, type PublishInput, validatePublish } from './event'
 import type { HistoryStore } from './history'
 import { compareIds, type EventId, formatEventId, parseEventId } from './id'
-import { ALLOW_ALL, type Principal, visibilityOf } from './principal'
+import { type Principal, SERVER, visibilityOf } from './principal'
 import { SelectorQuota } from './quota'
 import { Registry, type Subscriber } from './registry'
 import { Subscription } from './subscription'
@@ -27,6 +27,8 @@ export interface HubOptions {
   maxConnections?: number
   /** Most topics and patterns subscribed at once, summed over all connections (see `quota`); 0 or absent = no limit. */
   maxTotalSelectors?: number
+  /** Selectors (topics or patterns) only the server's own code (the SERVER principal) may publish to; anyone else gets `forbidden_topic`. */
+  serverTopics?: readonly string[]
 }
 
 export interface SubscribeOptions {
@@ -34,7 +36,7 @@ export interface SubscribeOptions {
   lastEventId?: string
   /** Ends the subscription when aborted (pass the request's signal). */
   signal?: AbortSignal
-  /** Who subscribes: every selector must be allowed (else `forbidden`), and only what it may see is delivered. Default ALLOW_ALL. */
+  /** Who subscribes: every selector must be allowed (else `forbidden_topic`), and only the private events it may see are delivered. Default SERVER (code). */
   principal?: Principal
 }
 
@@ -82,9 +84,12 @@ export class Hub {
   /** Deliveries made so far; numbers each Delivery (see Delivery.sequence). */
   private deliveries = 0
   private closed = false
+  /** `serverTopics`, parsed. */
+  private readonly serverOwned: readonly Selector[]
 
   constructor(private readonly options: HubOptions) {
     this.quota = new SelectorQuota(options.maxTotalSelectors ?? 0)
+    this.serverOwned = (options.serverTopics ?? []).map(parseSelector)
     options.broker.onDeliver((events) => this.deliver(events))
   }
 
@@ -95,24 +100,34 @@ export class Hub {
 
   /**
    * Publishes a batch atomically: every input is validated and `principal` must be allowed to
-   * publish to every topic (`forbidden`) before any is sent, so one bad input publishes nothing.
+   * publish to every topic (`forbidden_topic`) before any is sent, so one bad input publishes nothing.
+   * Topics matching `serverTopics` are refused to every principal but SERVER (the default: code).
    * Resolves with the events, in order, once the broker has kept them and they are queued to every
    * subscriber here; rejects, having delivered nothing, when it could not keep them.
    */
-  async publish(inputs: readonly PublishInput[], principal: Principal = ALLOW_ALL): Promise<HubEvent[]> {
+  async publish(inputs: readonly PublishInput[], principal: Principal = SERVER): Promise<HubEvent[]> {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; publish again after it restarts')
     const validated = inputs.map((input) => validatePublish(input, this.options.maxDataBytes))
     for (const { topic } of validated) {
-      if (!principal.mayPublish(topic)) throw new HubError('forbidden', `you may not publish to ${JSON.stringify(topic)}; nothing in this batch was published`)
+      if (principal !== SERVER && this.isServerTopic(topic)) {
+        throw new HubError('forbidden_topic', `${JSON.stringify(topic)} is written only by the server itself; nothing in this batch was published`)
+      }
+      if (!principal.mayPublish(topic)) throw new HubError('forbidden_topic', `you may not publish to ${JSON.stringify(topic)}; nothing in this batch was published`)
     }
     if (validated.length === 0) return []
     return await this.options.broker.publish(validated)
   }
 
-  /** Throws `forbidden` unless `principal` may subscribe with every one of `selectors`. */
+  /** True when `topic` matches one of `serverTopics` (only the SERVER principal may publish there). */
+  isServerTopic(topic: string): boolean {
+    for (const selector of this.serverOwned) if (selector.matches(topic)) return true
+    return false
+  }
+
+  /** Throws `forbidden_topic` unless `principal` may subscribe with every one of `selectors`. */
   checkSubscribe(selectors: readonly Selector[], principal: Principal): void {
     for (const selector of selectors) {
-      if (!principal.maySubscribe(selector)) throw new HubError('forbidden', `you may not subscribe to ${JSON.stringify(selector.source)}`)
+      if (!principal.maySubscribe(selector)) throw new HubError('forbidden_topic', `you may not subscribe to ${JSON.stringify(selector.source)}`)
     }
   }
 
@@ -166,7 +181,7 @@ export class Hub {
   async subscribe(selectors: readonly Selector[], options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) throw new HubError('shutting_down', 'Herald is shutting down; reconnect after it restarts')
     const after = this.parseLastEventId(options.lastEventId)
-    const principal = options.principal ?? ALLOW_ALL
+    const principal = options.principal ?? SERVER
     this.checkSubscribe(selectors, principal)
     this.checkCapacity()
     this.quota.take(selectors.length)
@@ -208,15 +223,15 @@ export class Hub {
    * caller can attach its live path with nothing slipping between. `resetTo` (the head id at the
    * time of the call) is given when the history cannot prove it holds everything after `after`:
    * the position is too old, unknown (newer than any id), or more than `maxReplay` events back.
-   * Without `after`, nothing is replayed. Throws `forbidden` unless `principal` may subscribe with
-   * every selector; what is replayed is only what it may see (the live path filters the same way
-   * through the subscriber's `sees`, which the caller sets with `visibilityOf`).
+   * Without `after`, nothing is replayed. Throws `forbidden_topic` unless `principal` may subscribe with
+   * every selector; of the private events, only those it may see are replayed (the live path
+   * filters the same way through the subscriber's `sees`, which the caller sets with `visibilityOf`).
    */
   async catchUp(
     selectors: readonly Selector[],
     after: EventId | undefined,
     goLive: (missed: HubEvent[], resetTo: string | undefined) => void,
-    principal: Principal = ALLOW_ALL,
+    principal: Principal = SERVER,
   ): Promise<void> {
     this.checkSubscribe(selectors, principal)
     if (after === undefined) {
@@ -239,8 +254,8 @@ export class Hub {
       const announced = this.options.broker.head()
       const newest = read.at(-1)
       if (newest && compareIds(newest.position, announced) > 0) read = read.filter((event) => compareIds(event.position, announced) <= 0)
-      // Replay is filtered like live delivery (the listener's `sees`); `last` is the newest id read, seen or not.
-      const missed = principal.seesEverything ? read : read.filter((event) => principal.maySee(event))
+      // Replay is filtered like live delivery (only private events are asked about); `last` is the newest id read, seen or not.
+      const missed = principal.seesEverything ? read : read.filter((event) => event.private !== true || principal.maySee(event))
       const last = found.complete ? (read.at(-1)?.position ?? after) : head
       for (const event of buffered) if (compareIds(event.position, last) > 0) missed.push(event)
       goLive(missed, found.complete ? undefined : formatEventId(head))

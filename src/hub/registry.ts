@@ -11,9 +11,9 @@ export interface Subscriber {
   /** Called synchronously during delivery; must not throw and must not block. */
   receive(delivery: Delivery): void
   /**
-   * The subscriber's principal's visibility check (principal.ts `visibilityOf`): an event it says
-   * no to is not handed over, whichever selector matched. Absent (allow-all): no call per event.
-   * Read once, when the subscriber is first added.
+   * The subscriber's principal's check for private events (principal.ts `visibilityOf`): a private
+   * event it says no to is not handed over, whichever selector matched. Called only for private
+   * events; absent, the subscriber gets them all. Read once, when the subscriber is first added.
    */
   readonly sees?: ((event: HubEvent) => boolean) | undefined
   /** Herald's own (the native fan-out, catch-up buffers, observers), not a client: left out of `size`. */
@@ -148,7 +148,7 @@ export class Registry {
     return this.patterns.match(topic, (holders) => holds(holders, entry))
   }
 
-  /** Hands the delivery to every subscriber with a selector matching its topic that `sees` it, once each. */
+  /** Hands the delivery to every subscriber with a selector matching its topic, once each (a private event: only those that `sees` it). */
   deliver(delivery: Delivery): void {
     const topic = delivery.event.topic
     const mark = ++this.mark
@@ -177,6 +177,7 @@ function handAll(holders: Holders, mark: number, delivery: Delivery): void {
 function hand(entry: Entry, mark: number, delivery: Delivery): void {
   if (entry.lastMark === mark) return
   entry.lastMark = mark
-  if (entry.sees !== undefined && !entry.sees(delivery.event)) return
+  // Only private events are checked: an accepted subscribe is the permission for the rest.
+  if (entry.sees !== undefined && delivery.event.private === true && !entry.sees(delivery.event)) return
   entry.subscriber.receive(delivery)
 }

@@ -7,8 +7,8 @@ import type { Selector } from './topics'
 const BATCH_EVENTS = 1024
 const BATCH_BYTES = 256 * 1024
 
-/** Why a subscription stopped. `overflow`: its queue filled because the client read too slowly. */
-export type EndReason = 'closed' | 'aborted' | 'overflow'
+/** Why a subscription stopped. `overflow`: its queue filled because the client read too slowly; `expired`: its token expired. */
+export type EndReason = 'closed' | 'aborted' | 'overflow' | 'expired'
 
 /**
  * A pull-based subscriber (what an SSE stream reads from): a bounded queue of deliveries with one
@@ -30,7 +30,7 @@ export class Subscription implements Subscriber {
   startedAfter: string | undefined
 
   /**
-   * @param sees the subscriber's visibility check (principal.ts `visibilityOf`); undefined sees all
+   * @param sees the subscriber's check for private events (principal.ts `visibilityOf`); undefined sees all
    */
   constructor(
     readonly selectors: readonly Selector[],
@@ -114,8 +114,8 @@ export class Subscription implements Subscriber {
 
   /**
    * Ends the subscription; idempotent. With `closed` (shutdown) what is queued is still handed out
-   * by `next()` before it answers null, so acknowledged events reach the client; with `overflow`
-   * and `aborted` it is dropped (the client resumes from its last id).
+   * by `next()` before it answers null, so acknowledged events reach the client; with `overflow`,
+   * `expired` and `aborted` it is dropped (the client resumes from its last id).
    */
   end(reason: EndReason = 'closed'): void {
     if (this.endReason) return

@@ -1,9 +1,11 @@
 import { Elysia } from 'elysia'
+import type { EdgeAuth } from '../api/edge-auth'
+import { SUBSCRIBE_SECURITY } from '../api/openapi-security'
 import type { RouteGuard } from '../api/route-guard'
 import type { Hub } from '../hub/hub'
-import { allowAll, type PrincipalOf } from '../hub/principal'
 import type { Delivery } from '../hub/delivery'
 import type { Subscription } from '../hub/subscription'
+import { atTime } from './expiry'
 import { concatFrames, SSE_KEEP_ALIVE, sseClosing, sseFrame, sseReset, sseRetry } from './frames'
 
 export interface SseOptions {
@@ -11,8 +13,6 @@ export interface SseOptions {
   keepAliveMs: number
   /** The `retry:` hint, in milliseconds. */
   retryMs: number
-  /** The principal of a request (default: allow-all); the hub checks it and filters what the stream gets. */
-  principal?: PrincipalOf
 }
 
 /** Headers every SSE response carries; `x-accel-buffering: no` stops nginx from buffering the stream. */
@@ -26,9 +26,13 @@ export const SSE_HEADERS = {
  * The topic stream, as a generator: one `retry:` chunk at once (Elysia sends headers on the first
  * yield), `reset` when the resume position could not be served, then batches of events (every
  * event queued since the last write goes out as one chunk), keep-alives when quiet. Ends when the
- * client goes away (the subscription's abort listener wakes it) or the server cuts it.
+ * client goes away (the subscription's abort listener wakes it) or the server cuts it, and at
+ * `expiresAt` (the token's expiry, ms since the epoch) with a `token_expired` event: nothing
+ * queued after the last event written is sent, so the client's resume with a fresh token and its
+ * Last-Event-ID gets every event once.
  */
-export async function* topicStream(subscription: Subscription, options: SseOptions, encode: BatchEncoder, lastEventId?: string): AsyncGenerator<Uint8Array> {
+export async function* topicStream(subscription: Subscription, options: SseOptions, encode: BatchEncoder, lastEventId?: string, expiresAt?: number): AsyncGenerator<Uint8Array> {
+  const cancelExpiry = expiresAt === undefined ? undefined : atTime(expiresAt, () => subscription.end('expired'))
   try {
     yield sseRetry(options.retryMs, subscription.startedAfter)
     if (subscription.resetTo) yield sseReset(subscription.resetTo, lastEventId)
@@ -39,7 +43,9 @@ export async function* topicStream(subscription: Subscription, options: SseOptio
     }
     if (subscription.ended === 'overflow') yield sseClosing('overflow', options.retryMs)
     else if (subscription.ended === 'closed') yield sseClosing('shutdown', options.retryMs)
+    else if (subscription.ended === 'expired') yield sseClosing('token_expired', options.retryMs)
   } finally {
+    cancelExpiry?.()
     subscription.end()
   }
 }
@@ -107,11 +113,17 @@ export interface SseContext {
   keepAlive: KeepAliveTimer
   encode: BatchEncoder
   guard: RouteGuard
+  /** Who the request is (its token, the origin rule). */
+  edge: EdgeAuth
 }
 
-/** `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. */
-export function sseTransport({ hub, settings: options, keepAlive, encode, guard }: SseContext) {
-  const principalOf = options.principal ?? allowAll
+/**
+ * `GET /events?topic=…&topic=…[&lastEventId=…]`: subscribe over Server-Sent Events. With a key
+ * configured the token comes from the Authorization header, the `herald_token` cookie or
+ * `?access_token=`; without one only public selectors are open (else 401 `missing_token`), and a
+ * token that does not cover a selector is 403. The stream ends at the token's expiry.
+ */
+export function sseTransport({ hub, settings: options, keepAlive, encode, guard, edge }: SseContext) {
   return new Elysia({ name: 'herald-sse' })
     .get(
       '/events',
@@ -121,16 +133,19 @@ export function sseTransport({ hub, settings: options, keepAlive, encode, guard 
       (context) =>
         guard.run(context, async () => {
           const { request, server, set } = context
+          // Who first: a bad or missing token is 401 whatever else the request gets wrong.
+          const principal = await edge.subscriber(request)
           const url = new URL(request.url)
           const selectors = hub.parseSelectors(url.searchParams.getAll('topic'))
+          edge.checkSubscribe(hub, selectors, principal)
           // EventSource cannot set headers on its first connect, hence the query fallback.
           const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined
-          const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal, principal: await principalOf(request) })
+          const subscription = await hub.subscribe(selectors, { lastEventId, signal: request.signal, principal })
           // Bun would cut a quiet stream after its idle timeout; keep-alives cover proxies.
           server?.timeout(request, 0)
           Object.assign(set.headers, SSE_HEADERS)
           keepAlive.ensure()
-          return topicStream(subscription, options, encode, lastEventId)
+          return topicStream(subscription, options, encode, lastEventId, principal.expiresAt)
         }),
       {
         // Query and header are validated by the hub (same error codes as WebSocket); this documents them.
@@ -139,11 +154,18 @@ export function sseTransport({ hub, settings: options, keepAlive, encode, guard 
             { name: 'topic', in: 'query', required: true, schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true, description: 'A topic or pattern (chat/room-1, chat/*, chat/**); repeat for several' },
             { name: 'lastEventId', in: 'query', schema: { type: 'string' }, description: 'Resume after this id (EventSource cannot send Last-Event-ID on its first connect)', example: '1764135000000-0' },
             { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'Resume after this id (sent by EventSource when it reconnects)' },
+            { name: 'access_token', in: 'query', schema: { type: 'string' }, description: 'A token, for clients that cannot send the Authorization header (EventSource); it can end up in logs and Referer headers of proxies: prefer the header or the herald_token cookie' },
           ],
           tags: ['Subscribe'],
+          security: SUBSCRIBE_SECURITY,
           summary: 'Subscribe over Server-Sent Events',
-          description: 'A text/event-stream of every event published to the named topics. Send `Last-Event-ID` (or `?lastEventId=`) to get the events missed since that id first; a `reset` event says they could not all be served.',
-          responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+          description:
+            'A text/event-stream of every event published to the named topics. Send `Last-Event-ID` (or `?lastEventId=`) to get the events missed since that id first; a `reset` event says they could not all be served. With a key configured, send a token (header, `herald_token` cookie or `?access_token=`) unless every topic is public; the stream ends with a `token_expired` event when the token expires: reconnect with a fresh one and the Last-Event-ID, nothing is lost.',
+          responses: {
+            200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            401: { description: 'missing_token, invalid_token, token_expired (WWW-Authenticate says which)' },
+            403: { description: 'forbidden_topic (the token does not cover a topic), forbidden_origin (a cookie token from a foreign page)' },
+          },
         },
       },
     )

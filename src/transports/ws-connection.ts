@@ -3,7 +3,7 @@ import type { Delivery } from '../hub/delivery'
 import type { HubEvent } from '../hub/event'
 import { HubError } from '../hub/errors'
 import type { Hub } from '../hub/hub'
-import { type Principal, visibilityOf } from '../hub/principal'
+import type { Principal } from '../hub/principal'
 import type { Subscriber } from '../hub/registry'
 import type { Selector } from '../hub/topics'
 import { wsEventFrame } from './frames'
@@ -45,9 +45,9 @@ interface CatchUp {
  * changes them), and for its concrete topics the transport's NativeFanout, which Bun turns into
  * one `server.publish` per event (`ws.subscribe` makes the socket a native subscriber). The
  * connection skips topics it gets natively, so an event matching both a topic and a pattern
- * arrives once. A connection whose principal does not see every event (`seesEverything` false)
- * is never native: it holds its topics itself too, and the registry filters each event by its
- * `sees`, whichever selector matched.
+ * arrives once. Whatever its principal, a connection's topics are native: only private events are
+ * checked (by the fan-out per member, and by the registry through `sees` for its patterns), and
+ * both read the principal at delivery time, so a refreshed token applies at once.
  *
  * Everything it holds (topics and patterns, live or still catching up) counts against
  * `limits.maxTopics` and the hub's quota; room is taken before a subscribe starts (`hold`) and
@@ -61,8 +61,8 @@ interface CatchUp {
 export class Connection implements Subscriber {
   /** True once the connection was cut for reading too slowly (by Bun's backpressure limit, or by us). */
   cut = false
-  /** The native fan-out this connection's topics join, or undefined when its events need a per-event check. */
-  private readonly native: NativeFanout<Connection> | undefined
+  /** The native fan-out this connection's topics join. */
+  private readonly native: NativeFanout<Connection>
   /** Every selector the socket holds (live or catching up), by source. */
   private readonly held = new Map<string, Selector>()
   /** Set by `close`: a subscribe still queued behind a catch-up must not take room any more. */
@@ -76,27 +76,43 @@ export class Connection implements Subscriber {
 
   /**
    * @param principal who is connected: checked by the hub on every subscribe and publish, and its
-   *   `maySee` filters what this socket receives (live and replayed)
-   * @param native the transport's native fan-out, used when the principal sees every event
+   *   `maySee` filters the private events this socket receives (live and replayed). The WebSocket
+   *   transport replaces it when the client authenticates or refreshes its token (ws-auth.ts).
+   * @param native the transport's native fan-out, which this connection's topics join
    */
   constructor(
     private readonly socket: ServerWebSocket<unknown>,
     private readonly hub: Hub,
     private readonly limits: ConnectionLimits,
-    readonly principal: Principal,
+    public principal: Principal,
     native: NativeFanout<Connection>,
   ) {
     this.rate = new TokenBucket(limits.messageRate)
     this.release = hub.admit()
-    this.native = principal.seesEverything ? native : undefined
+    this.native = native
   }
 
   /**
-   * The principal's visibility check (undefined: sees everything, no per-event call). A getter,
+   * The check for private events, reading the principal when called (it may change). A getter,
    * not a field: the registry reads it once per subscriber, and a field costs every socket.
    */
-  get sees(): ((event: HubEvent) => boolean) | undefined {
-    return visibilityOf(this.principal)
+  get sees(): (event: HubEvent) => boolean {
+    return (event) => this.maySee(event)
+  }
+
+  /** Whether the current principal may receive this private event. */
+  maySee(event: HubEvent): boolean {
+    return this.principal.seesEverything || this.principal.maySee(event)
+  }
+
+  /** The selectors the socket holds (live or catching up). */
+  selectors(): IterableIterator<Selector> {
+    return this.held.values()
+  }
+
+  /** How many selectors the socket holds (live or catching up). */
+  get holding(): number {
+    return this.held.size
   }
 
   /** Sends one text message, noting a drop by Bun's backpressure limit. */
@@ -132,7 +148,7 @@ export class Connection implements Subscriber {
 
   receive(delivery: Delivery): void {
     // Already sent by the native fan-out (this socket is live on that topic natively).
-    if (this.native && this.socket.isSubscribed(delivery.event.topic)) return
+    if (this.socket.isSubscribed(delivery.event.topic)) return
     this.send(delivery.encode(wsEventFrame))
   }
 
@@ -169,7 +185,7 @@ export class Connection implements Subscriber {
       receive: (delivery) => {
         const topic = delivery.event.topic
         // Already delivered natively or by this connection's live selectors: not ours to queue.
-        if ((this.native && this.socket.isSubscribed(topic)) || this.hub.covers(this, topic)) return
+        if (this.socket.isSubscribed(topic) || this.hub.covers(this, topic)) return
         catchUp.frames.push(delivery.encode(wsEventFrame))
         if (catchUp.frames.length - catchUp.next > catchUp.limit) this.tooSlow()
       },
@@ -207,7 +223,7 @@ export class Connection implements Subscriber {
       if (!selector) continue
       this.held.delete(source)
       dropped++
-      if (selector.isPattern || !this.native) own.push(selector)
+      if (selector.isPattern) own.push(selector)
       else if (this.socket.isSubscribed(source)) {
         // Both in one step: a member of the fan-out is exactly a native subscriber.
         this.socket.unsubscribe(source)
@@ -224,7 +240,7 @@ export class Connection implements Subscriber {
     this.release()
     this.hub.detach(this)
     // Bun drops a closed socket's native subscriptions itself; the fan-out forgets it here.
-    if (this.native) for (const selector of this.held.values()) if (!selector.isPattern) this.native.leave(this, selector.source)
+    for (const selector of this.held.values()) if (!selector.isPattern) this.native.leave(this, selector.source)
     this.hub.quota.give(this.held.size)
     this.held.clear()
     this.catchUp?.detach()
@@ -237,15 +253,15 @@ export class Connection implements Subscriber {
   }
 
   /**
-   * Makes held selectors live: topics through the native fan-out (when this connection may use
-   * it), everything else as this connection's own registry selectors. Costs the selectors given.
+   * Makes held selectors live: topics through the native fan-out, patterns as this connection's
+   * own registry selectors. Costs the selectors given.
    */
   private add(selectors: readonly Selector[]): void {
     const own: Selector[] = []
     for (const selector of selectors) {
       // Dropped since (the socket closed while catching up): nothing to make live.
       if (!this.held.has(selector.source)) continue
-      if (selector.isPattern || !this.native) own.push(selector)
+      if (selector.isPattern) own.push(selector)
       else if (!this.socket.isSubscribed(selector.source)) {
         this.socket.subscribe(selector.source)
         this.native.join(this, selector)

@@ -16,6 +16,8 @@ export const CLIENT_MESSAGE_FIELDS = {
   subscribe: ['type', 'topics', 'topic', 'lastEventId', 'ref'],
   unsubscribe: ['type', 'topics', 'topic', 'ref'],
   publish: ['type', ...PUBLISH_FIELDS, 'ref'],
+  /** Authenticates a socket that connected without a token, or refreshes an expiring one (same `sub`). */
+  auth: ['type', 'token', 'ref'],
   ping: ['type', 'ref'],
 } as const satisfies Record<string, readonly string[]>
 

@@ -1,5 +1,6 @@
 import type { Server } from 'bun'
 import type { Delivery } from '../hub/delivery'
+import type { HubEvent } from '../hub/event'
 import type { Hub } from '../hub/hub'
 import type { Subscriber } from '../hub/registry'
 import type { Selector } from '../hub/topics'
@@ -11,6 +12,8 @@ export interface NativeMember {
   send(text: string): void
   /** After a native publish that answered 0: notes whether this socket is being cut by Bun's backpressure limit. */
   checkCut(): void
+  /** Whether this socket's principal may receive this private event (asked only for private events). */
+  maySee(event: HubEvent): boolean
 }
 
 /** The members of one topic: the member itself while there is one, a Set from the second on. */
@@ -25,10 +28,11 @@ type Members<M> = M | Set<M>
  *
  * It is used only where it is exactly what per-connection sends would do. Its members are the
  * sockets that are live on the topic (a socket still catching up joins only when its replay has
- * been sent, in the same synchronous step as it leaves its catch-up queue) and whose principal sees
- * every event (`seesEverything`); a socket whose events need a per-event check is never a member:
- * it is a registry subscriber of its topics itself, with its `sees`. A member is subscribed
- * natively (`ws.subscribe`) exactly while it is a member; Connection keeps the two in step.
+ * been sent, in the same synchronous step as it leaves its catch-up queue), whatever their
+ * principal: an event that is not private reaches every accepted subscriber, so one
+ * `server.publish` is exact for it. A private event is never published natively: it is sent to
+ * each member whose principal may see it, one by one. A member is subscribed natively
+ * (`ws.subscribe`) exactly while it is a member; Connection keeps the two in step.
  */
 export class NativeFanout<M extends NativeMember> implements Subscriber {
   readonly internal = true
@@ -76,6 +80,10 @@ export class NativeFanout<M extends NativeMember> implements Subscriber {
     const members = this.members.get(topic)
     if (members === undefined) return
     const frame = delivery.encode(wsEventFrame)
+    if (delivery.event.private === true) {
+      for (const member of members instanceof Set ? members : [members]) if (member.maySee(delivery.event)) member.send(frame)
+      return
+    }
     if (this.server === undefined) {
       for (const member of members instanceof Set ? members : [members]) member.send(frame)
       return

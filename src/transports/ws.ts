@@ -1,13 +1,16 @@
 import type { ServerWebSocket } from 'bun'
 import { Elysia } from 'elysia'
+import type { AuthPrincipal } from '../auth/types'
+import type { EdgeAuth } from '../api/edge-auth'
+import { SUBSCRIBE_SECURITY } from '../api/openapi-security'
 import { HubError } from '../hub/errors'
 import type { HubEvent, WsServerType } from '../hub/event'
 import type { Hub } from '../hub/hub'
-import { allowAll, type Principal, type PrincipalOf } from '../hub/principal'
 import type { Logger } from '../log'
 import { errorBody, STATUS_BY_CODE } from '../api/errors'
 import type { RouteGuard } from '../api/route-guard'
 import { wsMessage } from './frames'
+import { SocketAuth } from './ws-auth'
 import { Connection } from './ws-connection'
 import { clientMessageType } from './ws-messages'
 import { NativeFanout } from './ws-native'
@@ -23,8 +26,8 @@ export interface WsOptions {
   messageRate?: number
   /** Topics and patterns one socket may hold, over all its subscribes; past it `too_many_topics` (default 256). */
   maxConnectionTopics?: number
-  /** The principal of an upgrade request, kept for the socket's life (default: allow-all). A HubError it throws refuses the upgrade. */
-  principal?: PrincipalOf
+  /** With a key configured: milliseconds a socket that connected without a token has to send `auth` (or hold a public subscription) before it is closed with 4408 (0 = no deadline; default 10 s). */
+  authTimeoutMs?: number
 }
 
 /** Bytes a WebSocket message may carry beyond the data limit: topic, event name, id, ref, JSON syntax. */
@@ -33,12 +36,18 @@ export const WS_ENVELOPE_BYTES = 4096
 /** What one client may send. Every message is a JSON object with a `type`; `ref` is echoed back. */
 type ClientMessage = Record<string, unknown> & { type?: unknown; ref?: unknown }
 
-/** What each upgraded socket carries (`ws.data`): the ?topic= / ?lastEventId= to subscribe on open, its principal, and its Connection once open. */
+/**
+ * What each upgraded socket carries (`ws.data`): the ?topic= / ?lastEventId= to subscribe on open,
+ * its principal at the upgrade, why it may not publish at all (no key, not loopback), and once open
+ * its Connection and (with a key) its SocketAuth.
+ */
 interface SocketData {
   topics: string[]
   lastEventId: string | undefined
-  principal: Principal
+  principal: AuthPrincipal
+  refusal: HubError | undefined
   connection: Connection | undefined
+  auth: SocketAuth | undefined
 }
 
 /** Parses one client frame; binary frames and anything but a JSON object are refused. */
@@ -91,13 +100,16 @@ export function wsServerOptions(options: WsOptions) {
 
 /**
  * `GET /ws`: the WebSocket transport. Client → server: `subscribe {topics, lastEventId?}`,
- * `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping`. Server → client: `event`,
- * `subscribed`, `unsubscribed`, `published`, `reset`, `error`, `pong`.
+ * `unsubscribe {topics}`, `publish {topic, data, event?, id?, private?}`, `auth {token}`, `ping`.
+ * Server → client: `event`, `subscribed`, `unsubscribed`, `published`, `authenticated`, `reset`,
+ * `error`, `pong`. The upgrade is refused from a foreign origin (403 `forbidden_origin`) and, with
+ * a key configured, for a bad token (401); a socket without a token is anonymous until it sends
+ * `auth` (see ws-auth.ts for the deadline, refresh and expiry, and their close codes).
  */
-export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: RouteGuard) {
+export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: RouteGuard, edge: EdgeAuth) {
   const connections = new Set<Connection>()
   const native = new NativeFanout<Connection>(hub)
-  const principalOf = options.principal ?? allowAll
+  const authTimeoutMs = options.authTimeoutMs ?? 10_000
   /** Sockets closed because they read too slowly, since start (shown in /stats as slowConsumers.ws). */
   let closedSlow = 0
   hub.report('slowConsumers', 'ws', () => closedSlow)
@@ -105,14 +117,19 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
   hub.report('gauges', 'wsNativeTopics', () => native.topics)
   const limits = { backpressureBytes: options.backpressureBytes, queueSize: options.queueSize ?? 4096, messageRate: options.messageRate ?? 0, maxTopics: options.maxConnectionTopics ?? 256 }
 
-  const subscribe = async (connection: Connection, topics: unknown, lastEventId: unknown, ref: unknown) => {
+  /** The socket's principal now: its SocketAuth's (which a refresh changes), else the upgrade's. */
+  const principalOf = (data: SocketData): AuthPrincipal => data.auth?.principal ?? data.principal
+
+  const subscribe = async (data: SocketData, connection: Connection, topics: unknown, lastEventId: unknown, ref: unknown) => {
     const selectors = hub.parseSelectors(topics)
     if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== 'string') {
       throw new HubError('invalid_last_event_id', '"lastEventId" must be a string')
     }
     const after = hub.parseLastEventId(lastEventId)
-    hub.checkSubscribe(selectors, connection.principal)
+    edge.checkSubscribe(hub, selectors, principalOf(data))
     await connection.serially(async () => {
+      // Checked again with the principal of this moment: an auth message may have changed it since.
+      edge.checkSubscribe(hub, selectors, principalOf(data))
       // Room first, all or nothing: a subscribe past a limit is refused and changes nothing.
       const fresh = connection.hold(selectors)
       try {
@@ -135,11 +152,15 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
     })
   }
 
-  const handle = async (connection: Connection, message: ClientMessage) => {
+  const handle = async (data: SocketData, connection: Connection, message: ClientMessage) => {
     const ref = message.ref
-    switch (clientMessageType(message)) {
+    const type = clientMessageType(message)
+    if (type === 'auth') return authenticate(data, message.token, ref)
+    // Messages sent after an auth message are handled with the principal it brings.
+    if (data.auth?.pending) await data.auth.pending
+    switch (type) {
       case 'subscribe':
-        return subscribe(connection, message.topics ?? message.topic, message.lastEventId, ref)
+        return subscribe(data, connection, message.topics ?? message.topic, message.lastEventId, ref)
       case 'unsubscribe': {
         const selectors = hub.parseSelectors(message.topics ?? message.topic)
         // After any subscribe still catching up, so the two apply in the order they were sent.
@@ -149,13 +170,25 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
         })
       }
       case 'publish': {
-        const [event] = await hub.publish([{ topic: message.topic as string, data: message.data, event: message.event as string | undefined, id: message.id as string | undefined }], connection.principal)
+        const principal = principalOf(data)
+        // The no-key address rule is for requests without a token; a token's claims decide the rest.
+        const refusal = principal.anonymous ? (data.refusal ?? edge.anonymousPublishRefusal(principal)) : undefined
+        if (refusal) throw refusal
+        const input = { topic: message.topic as string, data: message.data, event: message.event as string | undefined, id: message.id as string | undefined, private: message.private as boolean | undefined }
+        const [event] = await hub.publish([input], principal)
         if (event) send(connection, { type: 'published', topic: event.topic, id: event.id }, ref)
         return
       }
       case 'ping':
         return send(connection, { type: 'pong' }, ref)
     }
+  }
+
+  const authenticate = async (data: SocketData, token: unknown, ref: unknown) => {
+    const connection = data.connection
+    if (!data.auth) throw new HubError('invalid_message', 'this Herald has no key configured: there is no token to send (leave out the auth message)')
+    const principal = await data.auth.authenticate(token)
+    send(connection, { type: 'authenticated', subject: principal.subject ?? null, expiresAt: principal.expiresAt ?? null }, ref)
   }
 
   /**
@@ -169,8 +202,15 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
       const connection = new Connection(socket as ServerWebSocket<unknown>, hub, limits, this.principal, native)
       this.connection = connection
       connections.add(connection)
+      if (edge.acceptsTokens) {
+        // No deadline without a key: a socket without a token is then an ordinary anonymous one.
+        this.auth = new SocketAuth(connection, edge, this.principal, edge.auth.enabled ? authTimeoutMs : 0, (error, code, reason) => {
+          sendError(connection, error, undefined, log)
+          connection.closeSocket(code, reason)
+        })
+      }
       if (this.topics.length > 0) {
-        subscribe(connection, this.topics, this.lastEventId, undefined).catch((error) => sendError(connection, error, undefined, log))
+        subscribe(this, connection, this.topics, this.lastEventId, undefined).catch((error) => sendError(connection, error, undefined, log))
       }
     },
     message(this: SocketData, _socket: ServerWebSocket<SocketData>, raw: string | Buffer) {
@@ -189,12 +229,14 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
         sendError(connection, rateLimited(limits.messageRate), message.ref, log)
         return
       }
-      handle(connection, message).catch((error) => sendError(connection, error, message.ref, log))
+      handle(this, connection, message).catch((error) => sendError(connection, error, message.ref, log))
     },
     drain(this: SocketData) {
       this.connection?.flush()
     },
     close(this: SocketData) {
+      this.auth?.stop()
+      this.auth = undefined
       const connection = this.connection
       if (!connection) return
       if (connection.cut) closedSlow++
@@ -217,6 +259,8 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
       (context) =>
         guard.run(context, () => {
           const { request, server, set } = context
+          // A foreign page may not open a socket in a user's name (cookies, or loopback without a key).
+          edge.checkOrigin(request, 'a WebSocket connection')
           // Checked before the upgrade, so a bad ?topic= gets an HTTP error a browser can show.
           const url = new URL(request.url)
           const topics = url.searchParams.getAll('topic')
@@ -225,30 +269,41 @@ export function wsTransport(hub: Hub, options: WsOptions, log: Logger, guard: Ro
           hub.parseLastEventId(lastEventId)
           // 503 before the upgrade; the connection is counted from open to close.
           hub.checkCapacity()
-          const upgrade = (principal: Principal) => {
-            // The principal may refuse a ?topic= (403) before the upgrade, like a subscribe message after it.
-            if (topics.length > 0) hub.checkSubscribe(hub.parseSelectors(topics), principal)
-            const data: SocketData = Object.assign(Object.create(callbacks), { topics, lastEventId, principal, connection: undefined })
+          // With no key: whether this peer may publish at all (loopback), fixed for the socket's life.
+          const refusal = edge.addressRefusal(request, server)
+          const upgrade = (principal: AuthPrincipal) => {
+            // The principal may refuse a ?topic= (401 / 403) before the upgrade, like a subscribe message after it.
+            if (topics.length > 0) edge.checkSubscribe(hub, hub.parseSelectors(topics), principal)
+            const data: SocketData = Object.assign(Object.create(callbacks), { topics, lastEventId, principal, refusal, connection: undefined, auth: undefined })
             if (server?.upgrade(request, { data })) return
             set.status = STATUS_BY_CODE.upgrade_required
             set.headers.upgrade = 'websocket'
             return errorBody('upgrade_required', 'GET /ws is a WebSocket endpoint: connect with a WebSocket client')
           }
-          // Synchronous when the principal is (allow-all): no extra turn on every upgrade.
-          const principal = principalOf(request)
+          // Synchronous when the principal is (no token): no extra turn on every upgrade.
+          const principal = edge.subscriber(request)
           return principal instanceof Promise ? principal.then(upgrade) : upgrade(principal)
         }),
       {
         detail: {
           tags: ['Subscribe'],
+          security: SUBSCRIBE_SECURITY,
           summary: 'Subscribe and publish over a WebSocket (upgrade)',
           description:
-            'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?}`, `ping` (`topic` may stand for `topics`; any other field is refused with `unknown_field`). Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply.',
+            'JSON text messages, each with a `type`. Client: `subscribe {topics, lastEventId?}`, `unsubscribe {topics}`, `publish {topic, data, event?, id?, private?}`, `auth {token}`, `ping` (`topic` may stand for `topics`; any other field is refused with `unknown_field`). Server: `event {topic, id, event?, data}`, `subscribed`, `unsubscribed`, `published`, `authenticated {subject, expiresAt}`, `reset`, `error {code, message}`, `pong`. A `ref` on a client message is echoed on the reply. With a key configured, send a token at the upgrade (Authorization header, herald_token cookie, ?access_token=) or as the first message `auth {token}`; close codes: 4401 token expired, 4408 no token in time.',
           parameters: [
             { name: 'topic', in: 'query', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true, description: 'Topics or patterns to subscribe to on open' },
             { name: 'lastEventId', in: 'query', schema: { type: 'string' }, description: 'Resume after this id (with topic)' },
+            { name: 'access_token', in: 'query', schema: { type: 'string' }, description: 'A token (browsers cannot set headers on a WebSocket); or send it in an auth message' },
           ],
-          responses: { 101: { description: 'Switching protocols' }, 400: { description: 'Bad topic or lastEventId' }, 426: { description: 'Not a WebSocket request' }, 503: { description: 'Too many connections' } },
+          responses: {
+            101: { description: 'Switching protocols' },
+            400: { description: 'Bad topic or lastEventId' },
+            401: { description: 'A bad or expired token, or ?topic= beyond the public topics without one' },
+            403: { description: 'forbidden_origin (a page of another origin), forbidden_topic (the token does not cover a ?topic=)' },
+            426: { description: 'Not a WebSocket request' },
+            503: { description: 'Too many connections' },
+          },
         },
       },
     )

@@ -107,3 +107,18 @@ test('the OpenAPI schemas list exactly the fields the server accepts, and no oth
     expect(Object.keys(item.properties)).toEqual([...PUBLISH_FIELDS])
   }
 })
+
+test('the document declares the bearer scheme, so Swagger UI shows Authorize; publish operations require it, subscribe ones take it, the others do not', async () => {
+  type Operation = { security?: Array<Record<string, string[]>> }
+  const doc = (await (await fetch(`${server.base}/swagger/json`)).json()) as { components: { securitySchemes: Record<string, { type: string; scheme: string }> }; security?: unknown; paths: Record<string, Record<string, Operation>> }
+  expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+  // No document-wide requirement: Swagger UI would show a lock (and send the token) everywhere.
+  expect(doc.security).toBeUndefined()
+  expect(doc.paths['/topics/{topic}']?.post?.security).toEqual([{ bearer: [] }])
+  expect(doc.paths['/publish']?.post?.security).toEqual([{ bearer: [] }])
+  // Optional: public topics (and a Herald with no key) need no token.
+  expect(doc.paths['/events']?.get?.security).toEqual([{ bearer: [] }, {}])
+  expect(doc.paths['/ws']?.get?.security).toEqual([{ bearer: [] }, {}])
+  const others = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).filter(([, operation]) => operation.security !== undefined).map(([method]) => `${method} ${path}`))
+  expect(others.sort()).toEqual(['get /events', 'get /ws', 'post /publish', 'post /topics/{topic}'])
+})

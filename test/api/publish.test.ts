@@ -122,9 +122,9 @@ describe('bad input: a clear 4xx JSON error, and nothing is published', () => {
 
   test('an unknown field is named in the error, with the likely intended one and the allowed ones', async () => {
     const single = await post('/topics/reject/a', '{"data":1,"evnt":"x"}')
-    expect(single.json).toEqual({ error: { code: 'unknown_field', message: 'unknown field "evnt" in the body (did you mean "event"?); allowed fields: data, event, id' } })
+    expect(single.json).toEqual({ error: { code: 'unknown_field', message: 'unknown field "evnt" in the body (did you mean "event"?); allowed fields: data, event, id, private' } })
     const batch = await post('/publish', '[{"topic":"reject/a","data":1},{"topic":"reject/a","dta":2}]')
-    expect(batch.json).toEqual({ error: { code: 'unknown_field', message: 'unknown field "dta" in item 1 (did you mean "data"?); allowed fields: topic, data, event, id' } })
+    expect(batch.json).toEqual({ error: { code: 'unknown_field', message: 'unknown field "dta" in item 1 (did you mean "data"?); allowed fields: topic, data, event, id, private' } })
     const path = await post('/topics/reject/a', '{"data":1,"topic":"b"}')
     expect((path.json.error as { message: string }).message).toContain('the topic is the path')
   })

@@ -46,6 +46,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export interface BrowserSuite {
   /** The server's base URL, e.g. http://127.0.0.1:41234. */
   readonly base: string
+  /** The same as a WebSocket URL base, e.g. ws://127.0.0.1:41234. */
+  readonly wsBase: string
   /** The server's hub: tests publish through it what any publisher could (no publish rules apply). */
   readonly hub: TestServer['hub']
   /** Opens `path` on the server in a fresh context (see openPage). */
@@ -69,6 +71,9 @@ export function browserSuite(overrides: Partial<HeraldOptions> = {}): BrowserSui
   return {
     get base() {
       return started().server.base
+    },
+    get wsBase() {
+      return started().server.wsBase
     },
     get hub() {
       return started().server.hub

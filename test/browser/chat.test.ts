@@ -167,7 +167,7 @@ test('a late joiner sees recent room messages with their times in its own time z
     published.push({ id: event?.id as string, text })
   }
   // A direct message to "ivy" before ivy is here: whoever joins as ivy later must not see it.
-  await suite.hub.publish([{ topic: 'chat/user/ivy', event: 'direct', data: { from: 'hal', to: 'ivy', text: 'meant for an earlier ivy' } }])
+  await suite.hub.publish([{ topic: 'chat/users/ivy/inbox', event: 'direct', data: { from: 'hal', to: 'ivy', text: 'meant for an earlier ivy' }, private: true }])
   const ivy = await join('ivy', room, VIEWPORTS.laptop, { timezoneId: 'Asia/Kolkata', locale: 'en-GB' })
   try {
     await ivy.page.waitForFunction(() => document.querySelectorAll('#messages li').length >= 2, undefined, { timeout: 5000 })
@@ -201,7 +201,7 @@ test('after a dropped connection the page resumes: messages sent meanwhile appea
     await jon.cut()
     await jon.page.locator('#status[data-state="connecting"]').waitFor()
     for (const text of ['while away 1', 'while away 2']) await suite.hub.publish([{ topic: 'chat/room/resume', data: { from: 'kim', text } }])
-    await suite.hub.publish([{ topic: 'chat/user/jon', event: 'direct', data: { from: 'kim', to: 'jon', text: 'direct while away' } }])
+    await suite.hub.publish([{ topic: 'chat/users/jon/inbox', event: 'direct', data: { from: 'kim', to: 'jon', text: 'direct while away' }, private: true }])
     await jon.page.locator('#status[data-state="open"]').waitFor({ timeout: 5000 })
     await jon.page.locator('#messages li', { hasText: 'direct while away' }).waitFor({ timeout: 5000 })
     await jon.page.locator('#messages li', { hasText: 'while away 2' }).waitFor({ timeout: 5000 })
@@ -272,5 +272,27 @@ test('on a 390×844 phone the composer stays on screen after joining, with a lon
     expect(ned.errors).toEqual([])
   } finally {
     await ned.context.close()
+  }
+})
+
+/** A server with a key and no --demo-tokens: the chat hands out no tokens. */
+const keyed = browserSuite({ jwtSecret: 'chat-browser-test-secret-0123456789abcdef' })
+
+test('with a key and no --demo-tokens, the page says the chat needs --demo-tokens instead of failing silently', async () => {
+  const { context, page, errors } = await keyed.open('/chat.html', VIEWPORTS.phone)
+  try {
+    await page.fill('#name', 'ada')
+    await page.click('#join-button')
+    const refusal = page.locator('#join-error')
+    await refusal.waitFor({ timeout: 5000 })
+    expect(await refusal.innerText()).toContain('Start it with --demo-tokens')
+    expect(await page.locator('#chat').isHidden()).toBe(true)
+    // Not the name's fault.
+    expect(await page.locator('#name').getAttribute('aria-invalid')).toBeNull()
+    await screenshot(page, 'chat-phone-no-demo-tokens')
+    // The browser reports the 404 itself; nothing else went wrong.
+    expect(errors.filter((error) => !error.includes('status of 404'))).toEqual([])
+  } finally {
+    await context.close()
   }
 })

@@ -4,7 +4,8 @@ import type { HubEvent } from '../../src/hub/event'
 import { RoomHistory } from '../../src/demos/chat/history'
 import { NameClaims } from '../../src/demos/chat/names'
 import { CHAT_TEXT_MAX, chatText } from '../../src/demos/chat/topics'
-import { publish, startServer, type TestServer, waitFor, WsClient } from '../helpers'
+import { startServer, type TestServer, waitFor, WsClient } from '../helpers'
+import { chatPost, chatToken, requestToken } from './chat-client'
 
 let sequence = 0
 /** A delivered event as the hub hands it to fan-outs. */
@@ -66,8 +67,8 @@ describe('RoomHistory', () => {
 
   test('keeps only room messages: never direct messages, joins, rosters, or data a page would not show', () => {
     const history = new RoomHistory({ perRoom: 50, rooms: 10 })
-    history.receive(delivery('chat/user/bob', { from: 'ada', to: 'bob', text: 'secret' }, 'direct'))
-    history.receive(delivery('chat/user/bob', { from: 'ada', text: 'secret, as a message' }))
+    history.receive(delivery('chat/users/bob/inbox', { from: 'ada', to: 'bob', text: 'secret' }, 'direct'))
+    history.receive(delivery('chat/users/bob/inbox', { from: 'ada', text: 'secret, as a message' }))
     history.receive(delivery('chat/room/lobby', { user: 'ada' }, 'join'))
     history.receive(delivery('chat/room/lobby', { room: 'lobby', users: ['ada'] }, 'presence'))
     history.receive(delivery('chat/room/lobby', { from: 'ada', text: 'wrong event' }, 'chat'))
@@ -85,31 +86,59 @@ describe('RoomHistory', () => {
 describe('NameClaims', () => {
   let claims: NameClaims | undefined
   afterEach(() => claims?.clear())
+  let now = 0
+  const make = (connected: Set<string>, maxNames = 100) => new NameClaims({ connected: (key) => connected.has(key), sweepMs: 60_000, graceMs: 10_000, maxNames, now: () => now })
 
   test('first come, first served; the holder may claim again; a name whose holder left is free', () => {
     const connected = new Set<string>()
-    claims = new NameClaims({ connected: (key) => connected.has(key), sweepMs: 60_000 })
-    expect(claims.claim('ada', 'key-one')).toBe('not_subscribed')
-    // Two pages connect as ada at the same time; the first claim wins.
-    connected.add('key-one').add('key-two')
+    claims = make(connected)
+    // Two pages ask for ada at the same time; the first claim wins, even before it connects (its grace).
     expect(claims.claim('ada', 'key-one')).toBeUndefined()
     expect(claims.claim('ada', 'key-two')).toBe('taken')
-    // The holder reconnects or reloads (same key): still its name.
+    connected.add('key-one').add('key-two')
+    expect(claims.claim('ada', 'key-two')).toBe('taken')
+    // The holder reconnects, refreshes its token or reloads (same key): still its name.
     expect(claims.claim('ada', 'key-one')).toBeUndefined()
-    // A claim from a key that is not connected never replaces a connected holder.
-    expect(claims.claim('ada', 'key-three')).toBe('not_subscribed')
     expect(claims.holder('ada')).toBe('key-one')
-    // The holder leaves; the other page may now take the name.
+    expect(claims.online('ada')).toBe(true)
+    // The holder leaves (it was seen connected, so no grace is left): the other page may take the name.
     connected.delete('key-one')
+    expect(claims.online('ada')).toBe(false)
     expect(claims.claim('ada', 'key-two')).toBeUndefined()
     expect(claims.holder('ada')).toBe('key-two')
     // Names are independent.
     expect(claims.claim('bob', 'key-two')).toBeUndefined()
   })
 
+  test('a claimant that never connects holds the name for graceMs: taken at 9,999 ms, free at 10,000', () => {
+    claims = make(new Set())
+    now = 1_000_000
+    expect(claims.claim('ada', 'key-one')).toBeUndefined()
+    expect(claims.online('ada')).toBe(false)
+    now += 9_999
+    expect(claims.claim('ada', 'key-two')).toBe('taken')
+    now += 1
+    expect(claims.claim('ada', 'key-two')).toBeUndefined()
+    expect(claims.holder('ada')).toBe('key-two')
+  })
+
+  test('at most maxNames are held: one more is refused until a holder is gone', () => {
+    const connected = new Set(['a', 'b'])
+    claims = make(connected, 2)
+    now = 2_000_000
+    expect(claims.claim('amy', 'a')).toBeUndefined()
+    expect(claims.claim('ben', 'b')).toBeUndefined()
+    expect(claims.claim('cat', 'c')).toBe('full')
+    // The holders may still claim their own names again.
+    expect(claims.claim('amy', 'a')).toBeUndefined()
+    connected.delete('b')
+    expect(claims.claim('cat', 'c')).toBeUndefined()
+    expect(claims.size).toBe(2)
+  })
+
   test('the sweep forgets names whose holder left, and stops when none is held', () => {
     const connected = new Set(['key-one'])
-    claims = new NameClaims({ connected: (key) => connected.has(key), sweepMs: 60_000 })
+    claims = make(connected)
     expect(claims.claim('ada', 'key-one')).toBeUndefined()
     expect(claims.sweeping).toBe(true)
     claims.sweep()
@@ -130,57 +159,56 @@ describe('the chat over HTTP and WebSocket, in the app', () => {
 
   const KEY_A = 'aaaaaaaaaaaaaaaaaaaa'
   const KEY_B = 'bbbbbbbbbbbbbbbbbbbb'
-  const claim = (name: string, key: string) => fetch(`${server.base}/chat/names/${name}?key=${key}`, { method: 'POST' })
 
-  /** A page as public/chat.js joins: one socket subscribed to its user topic and its claim topic. */
-  async function subscribedAs(name: string, key: string): Promise<WsClient> {
+  /** A page as public/chat.js joins: a token for the name, one socket authenticated with it, subscribed to its inbox and claim topic. */
+  async function joined(name: string, key: string): Promise<{ client: WsClient; token: string }> {
+    const { token } = await chatToken(server.base, name, key)
     const client = await WsClient.open(`${server.wsBase}/ws`)
-    await client.request({ type: 'subscribe', topics: [`chat/user/${name}`, `chat/claim/${key}`] })
-    return client
+    expect(await client.request({ type: 'auth', token })).toMatchObject({ type: 'authenticated', subject: name })
+    expect(await client.request({ type: 'subscribe', topics: [`chat/users/${name}/inbox`, `chat/claim/${key}`] })).toMatchObject({ type: 'subscribed' })
+    return { client, token }
   }
 
-  test('a second person cannot take a name that is online; it is free again once its holder leaves', async () => {
-    const first = await subscribedAs('zed', KEY_A)
-    expect(await (await claim('zed', KEY_A)).json()).toEqual({ name: 'zed' })
-    const second = await subscribedAs('zed', KEY_B)
-    const refused = await claim('zed', KEY_B)
+  test('a second person cannot get a token for a name that is online; it is free again once its holder leaves', async () => {
+    const first = await joined('zed', KEY_A)
+    const refused = await requestToken(server.base, { name: 'zed', key: KEY_B })
     expect(refused.status).toBe(409)
     expect(await refused.json()).toEqual({ error: { code: 'name_taken', message: 'zed is already in the chat; pick another name' } })
-    // The holder itself may claim again (a reconnect).
-    expect((await claim('zed', KEY_A)).status).toBe(200)
-    // Someone who only asks, without a connection of their own, never displaces the holder.
-    expect((await claim('zed', 'cccccccccccccccccccc')).status).toBe(409)
-    expect((await claim('zed', KEY_B)).status).toBe(409)
-    first.close()
-    await waitFor(async () => (await claim('zed', KEY_B)).status === 200, 'the name to be free for the second person')
-    second.close()
+    // The holder itself may ask again (a reconnect, a refresh).
+    expect((await requestToken(server.base, { name: 'zed', key: KEY_A })).status).toBe(200)
+    first.client.close()
+    await waitFor(async () => (await requestToken(server.base, { name: 'zed', key: KEY_B })).status === 200, 'the name to be free for the second person')
+    // The first page's token, still unexpired, no longer speaks as zed: another page holds the name.
+    const stale = await chatPost(server.base, '/chat/rooms/lobby/messages', { text: 'still me?' }, first.token)
+    expect(stale.status).toBe(409)
+    expect(((await stale.json()) as { error: { code: string } }).error.code).toBe('name_taken')
   })
 
-  test('a claim without a subscription, a bad name or a bad key is refused', async () => {
-    const unsubscribed = await claim('nobody-here', KEY_A)
-    expect(unsubscribed.status).toBe(409)
-    expect(((await unsubscribed.json()) as { error: { code: string } }).error.code).toBe('not_subscribed')
+  test('a token request with a bad name or key is refused', async () => {
     for (const [name, key, code] of [
-      ['bad%20name', KEY_A, 'invalid_name'],
+      ['bad name', KEY_A, 'invalid_name'],
       ['x'.repeat(25), KEY_A, 'invalid_name'],
+      ['', KEY_A, 'invalid_name'],
       ['ada', 'short', 'invalid_key'],
       ['ada', 'k'.repeat(65), 'invalid_key'],
       ['ada', '', 'invalid_key'],
     ] as const) {
-      const response = await claim(name, key)
+      const response = await requestToken(server.base, { name, key })
       expect({ name, key, status: response.status }).toEqual({ name, key, status: 400 })
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code)
     }
-    const noKey = await fetch(`${server.base}/chat/names/ada`, { method: 'POST' })
+    const noKey = await requestToken(server.base, { name: 'ada' })
     expect(noKey.status).toBe(400)
   })
 
   test("a room's recent messages are listed oldest first, without direct messages or other rooms", async () => {
-    await publish(server.base, 'chat/room/history-a', { from: 'ada', text: 'first' })
-    await publish(server.base, 'chat/user/bob', { from: 'ada', to: 'bob', text: 'private' }, { event: 'direct' })
-    await publish(server.base, 'chat/room/history-b', { from: 'ada', text: 'other room' })
-    await publish(server.base, 'chat/room/history-a', { users: null }, { event: 'presence' })
-    const second = await publish(server.base, 'chat/room/history-a', { from: 'bob', text: 'second' })
+    const { token } = await joined('ada', 'ada-key-0123456789')
+    const { token: bob } = await joined('bob', 'bob-key-0123456789')
+    expect((await chatPost(server.base, '/chat/rooms/history-a/messages', { text: 'first' }, token)).status).toBe(200)
+    expect((await chatPost(server.base, '/chat/users/bob/messages', { text: 'private' }, token)).status).toBe(200)
+    expect((await chatPost(server.base, '/chat/rooms/history-b/messages', { text: 'other room' }, token)).status).toBe(200)
+    await server.hub.publish([{ topic: 'chat/room/history-a', event: 'presence', data: { users: null } }])
+    const second = (await (await chatPost(server.base, '/chat/rooms/history-a/messages', { text: 'second' }, bob)).json()) as { id: string }
     const response = await fetch(`${server.base}/chat/rooms/history-a/messages`)
     expect(response.status).toBe(200)
     const body = (await response.json()) as { room: string; messages: { id: string; from: string; text: string; at: string }[] }
@@ -194,13 +222,23 @@ describe('the chat over HTTP and WebSocket, in the app', () => {
   })
 
   test('a room keeps its last 50 messages: the 51st drops the oldest', async () => {
-    for (let n = 1; n <= 50; n++) await publish(server.base, 'chat/room/fifty', { from: 'ada', text: `m${n}` })
+    for (let n = 1; n <= 50; n++) await server.hub.publish([{ topic: 'chat/room/fifty', data: { from: 'ada', text: `m${n}` } }])
     const texts = async () => ((await (await fetch(`${server.base}/chat/rooms/fifty/messages`)).json()) as { messages: { text: string }[] }).messages.map((message) => message.text)
     expect((await texts()).length).toBe(50)
     expect((await texts())[0]).toBe('m1')
-    await publish(server.base, 'chat/room/fifty', { from: 'ada', text: 'm51' })
+    await server.hub.publish([{ topic: 'chat/room/fifty', data: { from: 'ada', text: 'm51' } }])
     expect((await texts()).length).toBe(50)
     expect((await texts())[0]).toBe('m2')
     expect((await texts()).at(-1)).toBe('m51')
+  })
+
+  test('a message is 1 to 2000 characters, not only white space: 2000 passes, 2001 and blanks are refused', async () => {
+    const { token } = await joined('len', 'len-key-0123456789')
+    expect((await chatPost(server.base, '/chat/rooms/lengths/messages', { text: 'x'.repeat(CHAT_TEXT_MAX) }, token)).status).toBe(200)
+    for (const text of ['x'.repeat(CHAT_TEXT_MAX + 1), '', ' \n ']) {
+      const response = await chatPost(server.base, '/chat/rooms/lengths/messages', { text }, token)
+      expect({ length: text.length, status: response.status }).toEqual({ length: text.length, status: 400 })
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_data')
+    }
   })
 })

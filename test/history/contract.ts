@@ -64,6 +64,16 @@ export function historyContract(name: string, make: (options: StoreOptions) => T
       expect((await history.since(ZERO_ID, all, 100)).events).toEqual(stored)
     })
 
+    test('a private event comes back private, and an ordinary one without the flag', async () => {
+      const history = open()
+      const stored = [event('a', 1, 0, { private: true }), event('a', 1, 1), event('b', 2, 0, { private: true, event: 'dm', json: true, data: '{"x":1}' })]
+      history.append(stored)
+      const found = (await history.since(ZERO_ID, all, 100)).events
+      expect(found).toEqual(stored)
+      expect(found.map((e) => e.private === true)).toEqual([true, false, true])
+      expect(Object.hasOwn(found[1] as HubEvent, 'private')).toBe(false)
+    })
+
     test('batches and single appends store the same thing', async () => {
       const one = open()
       const each = open()

@@ -1,3 +1,4 @@
+import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -38,6 +39,64 @@ historyContract('SqliteHistory', (options) => make(options))
 // Resumes read by one of two plans, chosen by the counts: the contract holds for each.
 historyContract('SqliteHistory, resumes read by scan', (options) => make({ ...options, replayPlan: 'scan' }))
 historyContract('SqliteHistory, resumes read by windows', (options) => make({ ...options, replayPlan: 'windows' }))
+
+describe('SqliteHistory schema versions', () => {
+  const all = () => true
+  const options = { perTopic: 10, maxTopics: 10, startedAt: { ms: 100, seq: 0 } }
+
+  /** A file as Herald with schema version 1 wrote it (before private events): no `private` column. */
+  function versionOneFile(path: string): void {
+    const db = new Database(path, { create: true })
+    db.run(`CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, created_ms INTEGER NOT NULL, created_seq INTEGER NOT NULL, dropped_ms INTEGER NOT NULL DEFAULT 0, dropped_seq INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, evicted_ms INTEGER NOT NULL DEFAULT 0, evicted_seq INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE events (ms INTEGER NOT NULL, seq INTEGER NOT NULL, topic INTEGER NOT NULL, event TEXT, data TEXT NOT NULL, json INTEGER NOT NULL, time INTEGER NOT NULL);
+      CREATE INDEX events_by_topic ON events (topic, ms, seq);
+      INSERT INTO meta (id, version, created_ms, created_seq) VALUES (1, 1, 100, 0);
+      INSERT INTO topics (id, name) VALUES (1, 'a');
+      INSERT INTO events VALUES (101, 0, 1, NULL, 'old', 0, 101), (102, 0, 1, 'x', '[1]', 1, 102);`)
+    db.close()
+  }
+
+  test('a version 1 file is migrated, never refused: its events stay public, new private ones survive a reopen', async () => {
+    const path = tempPath()
+    versionOneFile(path)
+    const first = make(options, path)
+    expect((await first.since({ ms: 100, seq: 0 }, all, 100)).events.map((e) => [e.id, e.data, e.private === true])).toEqual([
+      ['101-0', 'old', false],
+      ['102-0', '[1]', false],
+    ])
+    first.append([event('a', 103, 0, { private: true }), event('a', 104)])
+    const second = reopen(first, path, options)
+    expect((await second.since({ ms: 102, seq: 0 }, all, 100)).events.map((e) => [e.id, e.private === true])).toEqual([
+      ['103-0', true],
+      ['104-0', false],
+    ])
+    second.close()
+    open.splice(open.indexOf(second), 1)
+    const db = new Database(path)
+    expect(db.query('SELECT version FROM meta').get()).toEqual({ version: 2 })
+    db.close()
+  })
+
+  test('a file of a newer version is refused with store_unavailable, and left as it was', () => {
+    const path = tempPath()
+    make(options, path).close()
+    open.pop()
+    const db = new Database(path)
+    db.run('UPDATE meta SET version = 3')
+    db.close()
+    expect(() => make(options, path)).toThrow(HubError)
+    try {
+      make(options, path)
+    } catch (error) {
+      expect((error as HubError).code).toBe('store_unavailable')
+      expect((error as HubError).message).toContain('schema version 3')
+    }
+    const after = new Database(path)
+    expect(after.query('SELECT version FROM meta').get()).toEqual({ version: 3 })
+    after.close()
+  })
+})
 
 describe('SqliteHistory durability', () => {
   const all = () => true

@@ -150,9 +150,9 @@ function anyChatPayload(rng: Rng, room: string, user: string): DemoPayload {
     case 5:
       return { topic: roomTopic, data: odd(rng), why: 'a message that is not an object' }
     case 6:
-      return { topic: `chat/user/${user}`, event: 'direct', data: mangled(rng, { from: 'mallory', to: user, text: 'bogus' }, { from: () => badName(rng), to: () => badName(rng), text: () => badText(rng) }), why: 'a direct message with wrong or missing fields' }
+      return { topic: `chat/users/${user}/inbox`, event: 'direct', data: mangled(rng, { from: 'mallory', to: user, text: 'bogus' }, { from: () => badName(rng), to: () => badName(rng), text: () => badText(rng) }), why: 'a direct message with wrong or missing fields' }
     case 7:
-      return { topic: `chat/user/${user}`, event: 'direct', data: { from: 'mallory', to: rng.pick(['someone-else', '', null, 42]), text: 'bogus' }, why: 'a direct message addressed to someone else' }
+      return { topic: `chat/users/${user}/inbox`, event: 'direct', data: { from: 'mallory', to: rng.pick(['someone-else', '', null, 42]), text: 'bogus' }, why: 'a direct message addressed to someone else' }
     case 8:
       return { topic: roomTopic, event: rng.pick(['join', 'leave']), data: mangled(rng, { user: 'mallory' }, { user: () => badName(rng) }), why: 'a join or leave with a bad user' }
     default:

@@ -20,13 +20,14 @@ const METHOD_CASES = 400
 
 /** What each shape accepts, as README documents it (written here independently of src/). */
 const SHAPES = {
-  'POST /topics/{topic} JSON': ['data', 'event', 'id'],
-  'POST /topics/{topic} form': ['data', 'event', 'id'],
-  'POST /publish one': ['topic', 'data', 'event', 'id'],
-  'POST /publish batch': ['topic', 'data', 'event', 'id'],
-  'ws publish': ['type', 'topic', 'data', 'event', 'id', 'ref'],
+  'POST /topics/{topic} JSON': ['data', 'event', 'id', 'private'],
+  'POST /topics/{topic} form': ['data', 'event', 'id', 'private'],
+  'POST /publish one': ['topic', 'data', 'event', 'id', 'private'],
+  'POST /publish batch': ['topic', 'data', 'event', 'id', 'private'],
+  'ws publish': ['type', 'topic', 'data', 'event', 'id', 'private', 'ref'],
   'ws subscribe': ['type', 'topics', 'topic', 'lastEventId', 'ref'],
   'ws unsubscribe': ['type', 'topics', 'topic', 'ref'],
+  'ws auth': ['type', 'token', 'ref'],
   'ws ping': ['type', 'ref'],
 } as const
 type Shape = keyof typeof SHAPES
@@ -154,6 +155,8 @@ function wsMessage(shape: Shape, extra: Record<string, unknown>, ref: string): R
       return { type: 'subscribe', topics: ['hostile/**'], ...extra, ref }
     case 'ws unsubscribe':
       return { type: 'unsubscribe', topics: ['hostile/**'], ...extra, ref }
+    case 'ws auth':
+      return { type: 'auth', token: 'not-a-token', ...extra, ref }
     default:
       return { type: 'ping', ...extra, ref }
   }
@@ -187,7 +190,7 @@ test(`${FIELD_CASES} unknown fields and ${RESERVED_CASES} reserved event names o
   const total = FIELD_CASES + RESERVED_CASES
   for (let n = 0; n < total; n++) {
     const reserved = n >= FIELD_CASES
-    const shapes = (Object.keys(SHAPES) as Shape[]).filter((shape) => !reserved || !['ws subscribe', 'ws unsubscribe', 'ws ping'].includes(shape))
+    const shapes = (Object.keys(SHAPES) as Shape[]).filter((shape) => !reserved || !['ws subscribe', 'ws unsubscribe', 'ws auth', 'ws ping'].includes(shape))
     const shape = rng.pick(shapes)
     const name = reserved ? 'event' : badName(rng, SHAPES[shape])
     const value = reserved ? randomCase(rng, rng.pick(RESERVED)) : rng.pick(VALUES)

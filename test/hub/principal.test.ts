@@ -1,6 +1,7 @@
 /**
  * Principals in the hub: publish and subscribe are checked whole, and the registry filters each
- * event per subscriber (live and replayed) without a call per event for a principal that sees all.
+ * private event per subscriber (live and replayed); ordinary events reach every accepted
+ * subscriber without any call, and a principal that sees all is never asked at all.
  */
 import { describe, expect, test } from 'bun:test'
 import { MemoryBroker } from '../../src/broker/memory'
@@ -27,10 +28,10 @@ async function drain(subscription: Subscription): Promise<string[]> {
 }
 
 const mixed = [
-  { topic: 'users/ada/inbox', data: 'ada 1' },
-  { topic: 'users/bob/inbox', data: 'bob 1' },
-  { topic: 'users/ada/notes/x', data: 'ada 2' },
-  { topic: 'users/bob/notes/x', data: 'bob 2' },
+  { topic: 'users/ada/inbox', data: 'ada 1', private: true },
+  { topic: 'users/bob/inbox', data: 'bob 1', private: true },
+  { topic: 'users/ada/notes/x', data: 'ada 2', private: true },
+  { topic: 'users/bob/notes/x', data: 'bob 2', private: true },
 ]
 
 describe('the principal in the hub', () => {
@@ -39,7 +40,7 @@ describe('the principal in the hub', () => {
     expect(visibilityOf(ADA)).toBeFunction()
   })
 
-  test('a wildcard wider than the rights delivers only what the principal may see, live and replayed', async () => {
+  test('a wildcard wider than the rights delivers only the private events the principal may see, live and replayed', async () => {
     const hub = newHub()
     const [first] = await hub.publish(mixed)
     const resumed = await hub.subscribe([parseSelector('users/**')], { principal: ADA, lastEventId: '0-0' })
@@ -53,6 +54,20 @@ describe('the principal in the hub', () => {
     const fromBob = await hub.subscribe([parseSelector('users/**')], { principal: ADA, lastEventId: first?.id })
     expect(await drain(fromBob)).toEqual(['ada 2', 'ada 1 live', 'ada 2 live'])
     for (const subscription of [resumed, live, everyone, fromBob]) subscription.end()
+    await hub.close()
+  })
+
+  test('a principal is never asked about an event that is not private, and gets it, live and replayed', async () => {
+    let asked = 0
+    const counting: Principal = { ...ADA, maySee: (event) => (asked++, ADA.maySee(event)) }
+    const hub = newHub()
+    const plain = mixed.map(({ topic, data }) => ({ topic, data }))
+    await hub.publish(plain)
+    const subscription = await hub.subscribe([parseSelector('users/**')], { principal: counting, lastEventId: '0-0' })
+    await hub.publish(plain)
+    expect(await drain(subscription)).toEqual([...plain, ...plain].map((input) => input.data))
+    expect(asked).toBe(0)
+    subscription.end()
     await hub.close()
   })
 
@@ -74,7 +89,7 @@ describe('the principal in the hub', () => {
     const watcher = await hub.subscribe([parseSelector('users/**')])
     const head = hub.head
     await expect(hub.publish([{ topic: 'users/ada/inbox', data: 'mine' }, { topic: 'users/bob/inbox', data: 'not mine' }], ADA)).rejects.toMatchObject({
-      code: 'forbidden',
+      code: 'forbidden_topic',
       message: expect.stringContaining('users/bob/inbox'),
     })
     expect(hub.head).toBe(head)
@@ -86,24 +101,26 @@ describe('the principal in the hub', () => {
 
   test('a subscribe with one selector the principal may not use is refused whole and holds nothing', async () => {
     const hub = newHub()
-    await expect(hub.subscribe(['users/ada/inbox', 'users/bob/inbox'].map(parseSelector), { principal: ADA })).rejects.toMatchObject({ code: 'forbidden' })
-    await expect(hub.catchUp([parseSelector('users/*/inbox')], undefined, () => {}, ADA)).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(hub.subscribe(['users/ada/inbox', 'users/bob/inbox'].map(parseSelector), { principal: ADA })).rejects.toMatchObject({ code: 'forbidden_topic' })
+    await expect(hub.catchUp([parseSelector('users/*/inbox')], undefined, () => {}, ADA)).rejects.toMatchObject({ code: 'forbidden_topic' })
     expect(hub.stats()).toMatchObject({ subscribers: 0, subscriptions: 0, connections: 0, selectors: 0, gauges: { sseAbortListeners: 0 } })
     await hub.close()
   })
 })
 
 describe('the registry filters per subscriber', () => {
-  const event = (topic: string, data: string): HubEvent => ({ id: '1-0', position: { ms: 1, seq: 0 }, topic, data, json: false, time: 1 })
+  const event = (topic: string, data: string): HubEvent => ({ id: '1-0', position: { ms: 1, seq: 0 }, topic, data, json: false, time: 1, ...(data.startsWith('private') && { private: true as const }) })
 
-  test('an event its `sees` refuses is not handed over through any selector; others arrive once', () => {
+  test('a private event its `sees` refuses is not handed over through any selector; others arrive once, unasked', () => {
     const registry = new Registry()
     const got: string[] = []
-    const subscriber = { receive: (delivery: Delivery) => got.push(delivery.event.data), sees: (e: HubEvent) => !e.data.startsWith('private') }
+    const asked: string[] = []
+    const subscriber = { receive: (delivery: Delivery) => got.push(delivery.event.data), sees: (e: HubEvent) => (asked.push(e.data), e.data !== 'private 1') }
     registry.add(subscriber, ['room/1', 'room/*', 'room/**'].map(parseSelector))
     let sequence = 0
-    for (const data of ['public 1', 'private 1', 'public 2']) registry.deliver(new Delivery(event('room/1', data), ++sequence))
-    expect(got).toEqual(['public 1', 'public 2'])
+    for (const data of ['public 1', 'private 1', 'public 2', 'private 2']) registry.deliver(new Delivery(event('room/1', data), ++sequence))
+    expect(got).toEqual(['public 1', 'public 2', 'private 2'])
+    expect(asked).toEqual(['private 1', 'private 2'])
   })
 
   test('internal subscribers (relays, buffers, observers) are not counted as subscribers', () => {

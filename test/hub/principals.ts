@@ -1,8 +1,8 @@
-/** Restrictive principals for tests (Herald itself only has ALLOW_ALL until tokens come). */
+/** Restrictive principals for hub tests (the edges build theirs from tokens: see test/edges/fake-auth.ts). */
 import { ALLOW_ALL, type Principal } from '../../src/hub/principal'
 import type { Selector } from '../../src/hub/topics'
 
-/** Sees everything under users/ada/; may subscribe to users/** (filtered) or under users/ada/; may publish under users/ada/. */
+/** Sees private events under users/ada/ only; may subscribe to users/** (private events filtered) or under users/ada/; may publish under users/ada/. */
 export const ADA: Principal = {
   subject: 'ada',
   seesEverything: false,
@@ -11,5 +11,5 @@ export const ADA: Principal = {
   maySee: (event) => event.topic.startsWith('users/ada/'),
 }
 
-/** May subscribe and publish anywhere, but does not see events named `private`. */
-export const GUEST: Principal = { ...ALLOW_ALL, subject: 'guest', seesEverything: false, maySee: (event) => event.event !== 'private' }
+/** May subscribe and publish anywhere, but sees no private event. */
+export const GUEST: Principal = { ...ALLOW_ALL, subject: 'guest', seesEverything: false, maySee: () => false }

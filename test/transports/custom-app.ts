@@ -1,11 +1,15 @@
 /**
  * A Herald made of the real parts (hub, memory broker, SSE, WebSocket, publish API, error handler)
- * around a store and a principal the test chooses: for what createServer does not let a test inject
- * (a slow or failing store, a restrictive principal). Listens on port 0.
+ * around a store and an authenticator the test chooses: for what createServer does not let a test
+ * inject (a slow or failing store, a fake authenticator, a fake peer address). Listens on port 0.
  */
 import type { Server } from 'bun'
 import { Elysia } from 'elysia'
+import type { Authenticator } from '../../src/auth/types'
+import { createAuthenticator } from '../../src/auth/authenticator'
+import { hubSettings } from '../../src/options'
 import { HeraldCors } from '../../src/api/cors'
+import { EdgeAuth, type RemoteAddress } from '../../src/api/edge-auth'
 import { errorHandler } from '../../src/api/errors'
 import { Lifecycle } from '../../src/api/lifecycle'
 import { RouteGuard } from '../../src/api/route-guard'
@@ -14,7 +18,6 @@ import { MemoryBroker } from '../../src/broker/memory'
 import { MemoryHistory } from '../../src/history/memory'
 import type { HistoryStore } from '../../src/hub/history'
 import { Hub } from '../../src/hub/hub'
-import type { PrincipalOf } from '../../src/hub/principal'
 import { silentLogger } from '../../src/log'
 import { keepAliveTimer, sharedBatchEncoder, sseTransport } from '../../src/transports/sse'
 import { wsServerOptions, wsTransport } from '../../src/transports/ws'
@@ -28,16 +31,31 @@ export interface CustomServer {
   stop(): Promise<void>
 }
 
-export function startCustomServer(options: { history?: HistoryStore; principal?: PrincipalOf } = {}): CustomServer {
+export interface CustomServerOptions {
+  history?: HistoryStore
+  /** Default: no key configured. */
+  auth?: Authenticator
+  /** Default: false. */
+  dev?: boolean
+  allowedOrigins?: string[]
+  /** Default: Bun's (127.0.0.1 in tests). */
+  remoteAddress?: RemoteAddress
+  /** WebSocket auth deadline (default 10 s). */
+  authTimeoutMs?: number
+  serverTopics?: string[]
+}
+
+export function startCustomServer(options: CustomServerOptions = {}): CustomServer {
   const history = options.history ?? new MemoryHistory({ perTopic: 1000, maxTopics: 1000, startedAt: { ms: 0, seq: 0 } })
-  const hub = new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 65_536, queueLimit: 10_000, maxReplay: 10_000, maxSelectors: 16 })
-  const wsOptions = { maxMessageBytes: 65_536, backpressureBytes: 1 << 20, principal: options.principal }
+  const hub = new Hub({ history, broker: new MemoryBroker(history), maxDataBytes: 65_536, queueLimit: 10_000, maxReplay: 10_000, maxSelectors: 16, serverTopics: options.serverTopics })
+  const edge = new EdgeAuth({ auth: options.auth ?? createAuthenticator(hubSettings({})), dev: options.dev ?? false, allowedOrigins: options.allowedOrigins ?? [], remoteAddress: options.remoteAddress })
+  const wsOptions = { maxMessageBytes: 65_536, backpressureBytes: 1 << 20, authTimeoutMs: options.authTimeoutMs }
   const guard = new RouteGuard(silentLogger, new HeraldCors([]), new Lifecycle())
-  const ws = wsTransport(hub, wsOptions, silentLogger, guard)
-  const sse = { hub, settings: { keepAliveMs: 15_000, retryMs: 1000, principal: options.principal }, keepAlive: keepAliveTimer(hub, 15_000), encode: sharedBatchEncoder(), guard }
+  const ws = wsTransport(hub, wsOptions, silentLogger, guard, edge)
+  const sse = { hub, settings: { keepAliveMs: 15_000, retryMs: 1000 }, keepAlive: keepAliveTimer(hub, 15_000), encode: sharedBatchEncoder(), guard, edge }
   const app = new Elysia({ websocket: wsServerOptions(wsOptions) })
     .use(errorHandler(silentLogger))
-    .use(publishApi(hub, { maxMessageBytes: 65_536, principal: options.principal }, guard))
+    .use(publishApi(hub, { maxMessageBytes: 65_536 }, guard, edge))
     .use(sseTransport(sse))
     .use(ws.plugin)
     .onStop(() => {

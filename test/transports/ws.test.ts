@@ -144,9 +144,9 @@ describe('bad WebSocket messages get an error and the connection stays usable', 
   test('a message without a type says what types there are', async () => {
     const ws = await WsClient.open(`${server.wsBase}/ws`)
     for (const message of [{ topics: ['a'] }, { type: null }, { type: 42 }]) {
-      expect(await ws.request(message)).toMatchObject({ type: 'error', code: 'unknown_type', message: 'a message needs a "type": subscribe, unsubscribe, publish or ping' })
+      expect(await ws.request(message)).toMatchObject({ type: 'error', code: 'unknown_type', message: 'a message needs a "type": subscribe, unsubscribe, publish, auth or ping' })
     }
-    expect(await ws.request({ type: 'dance' })).toMatchObject({ code: 'unknown_type', message: 'unknown message type "dance": use subscribe, unsubscribe, publish or ping' })
+    expect(await ws.request({ type: 'dance' })).toMatchObject({ code: 'unknown_type', message: 'unknown message type "dance": use subscribe, unsubscribe, publish, auth or ping' })
     ws.close()
   })
 

@@ -21,7 +21,7 @@ export interface RoomHistoryOptions {
 /**
  * The recent messages of each chat room, for pages that join late. It keeps only what a page
  * would show: `message` events on `chat/room/<room>` whose data passes `chatText` (so its memory
- * is bounded by perRoom × rooms × CHAT_TEXT_MAX). Direct messages (`chat/user/…`), joins, leaves
+ * is bounded by perRoom × rooms × CHAT_TEXT_MAX). Direct messages (`chat/users/…`), joins, leaves
  * and rosters are never kept, so the history cannot show anyone a message meant for one user.
  */
 export class RoomHistory {

@@ -1,12 +1,16 @@
 /**
  * The chat's topics and data rules, shared by the page (public/chat.js applies the same rules) and
- * the server side (presence, name claims, room history):
- * - `chat/room/<room>`: messages (`message`), arrivals (`join`), departures (`leave`) and the
- *   roster (`presence`, published by the server);
- * - `chat/user/<name>`: direct messages (`direct`) to one user, whose page alone subscribes to it;
+ * the server side (tokens, presence, name claims, room history). Every chat topic is server-owned
+ * (CHAT_SERVER_TOPICS): the server publishes each event itself, on behalf of the token that asked.
+ * - `chat/room/<room>`: messages (`{"from", "text"}`, `from` the sender's token `sub`);
+ * - `chat/presence/<room>`: the room's roster (`presence`);
+ * - `chat/users/<name>/inbox`: direct messages (`direct`) to one user, private events only a token
+ *   for that name may read (`chat/users/{sub}/**` in its claims);
  * - `chat/claim/<key>`: never published to; a page subscribes to it to show it is still connected
  *   under the name it claimed with that key (see names.ts).
  */
+import { escapeSegment } from '../../hub/escape'
+
 /** Names and rooms: 1 to 24 of A-Z a-z 0-9 _ - (so each is one valid topic segment). */
 export const CHAT_NAME = /^[A-Za-z0-9_-]{1,24}$/
 
@@ -17,8 +21,25 @@ export function roomTopic(room: string): string {
   return `chat/room/${room}`
 }
 
-export function userTopic(name: string): string {
-  return `chat/user/${name}`
+/** Where the server publishes a room's roster. */
+export function presenceTopic(room: string): string {
+  return `chat/presence/${room}`
+}
+
+/**
+ * Every chat topic: server-owned (publishers get 403 `forbidden_topic`, whatever their token), so
+ * no one can post as someone else, fake who is online, or write into anyone's inbox.
+ */
+export const CHAT_SERVER_TOPICS = 'chat/**'
+
+/** Where a user's direct messages go (private events): `name` as one escaped segment, as `{sub}` expands in a token. */
+export function inboxTopic(name: string): string {
+  return `chat/users/${escapeSegment(name)}/inbox`
+}
+
+/** What a chat token for the page holding claim `key` may subscribe to: every room and roster, its own user's topics, its claim topic. It publishes nothing itself. */
+export function chatSubscriptions(key: string): string[] {
+  return ['chat/room/*', 'chat/presence/*', 'chat/users/{sub}/**', claimTopic(key)]
 }
 
 /** A claim key: 16 to 64 of A-Z a-z 0-9 _ - (one topic segment), made up by the page. */
@@ -34,7 +55,7 @@ export function roomOf(topic: string): string | undefined {
   return room !== undefined && CHAT_NAME.test(room) ? room : undefined
 }
 
-/** A room message as the page sends it: `{"from", "text"}`. */
+/** A room message as the server publishes it: `{"from", "text"}`. */
 export interface ChatText {
   from: string
   text: string

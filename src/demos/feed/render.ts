@@ -66,7 +66,14 @@ export function postForm(state: FormState = {}): Html {
 </form>`
 }
 
-/** The whole page. */
+/**
+ * The whole page. A `posts` event is received by #feed-updates (sse-swap) and swapped into #posts,
+ * which sits inside an `hx-disable` container: htmx never processes `hx-*` attributes in what is
+ * swapped there, so even markup that got past every other check (the topic is server-owned,
+ * public/feed.js refuses anything but the server's exact markup) could not make the viewer's
+ * browser send a request. The swap element cannot be inside it: `hx-disable` would turn off its
+ * own `sse-swap` too.
+ */
 export function feedPage(view: FeedView): Html {
   return html`<!doctype html>
 <html lang="en">
@@ -91,8 +98,11 @@ export function feedPage(view: FeedView): Html {
 ${postForm(view.form)}
 <section class="feed" hx-ext="sse" sse-connect="${view.streamUrl}">
 <div class="row feed-head"><h2>Posts</h2><span id="feed-status" class="status" data-state="connecting">Connecting…</span></div>
-<ol id="posts" class="posts" sse-swap="posts" hx-swap="morph:innerHTML">${postItems(view.posts)}</ol>
+<div id="feed-updates" sse-swap="posts" hx-target="#posts" hx-swap="morph:innerHTML" hidden></div>
+<div hx-disable>
+<ol id="posts" class="posts">${postItems(view.posts)}</ol>
 <p class="empty">No posts yet. Write the first one above: it appears here, and in every other open window, at once.</p>
+</div>
 </section>
 </main>
 </body>
