@@ -34,8 +34,6 @@ export class RedisFailure extends Error {
 export interface RedisLinkOptions {
   /** How long a command (and a connection attempt) may take, in milliseconds. */
   timeoutMs: number
-  /** Called once each time an open connection is lost (closed by Redis or the network, or timed out). */
-  onDown?: (error: Error) => void
 }
 
 /** The message of whatever a Redis call threw. */
@@ -52,6 +50,8 @@ export function reasonOf(error: unknown): string {
 export class RedisLink implements RedisCommands {
   private client: RedisClient | undefined
   private closed = false
+  /** Called once each time an open connection is lost (closed by Redis or the network, or a command timed out). */
+  onDown: ((error: Error) => void) | undefined
 
   constructor(
     private readonly url: string,
@@ -72,7 +72,7 @@ export class RedisLink implements RedisCommands {
     client.onclose = (error) => {
       if (this.client !== client) return
       this.client = undefined
-      this.options.onDown?.(error ?? new Error('connection closed'))
+      this.onDown?.(error ?? new Error('connection closed'))
     }
     try {
       await withTimeout(client.connect(), this.options.timeoutMs, 'connecting')
@@ -111,6 +111,11 @@ export class RedisLink implements RedisCommands {
     }
   }
 
+  /** Closes the current connection (commands in flight fail) without calling onDown; `connect` may open a new one. */
+  disconnect(): void {
+    this.drop()
+  }
+
   /** Closes the connection for good; later commands fail. Does not call onDown. */
   close(): void {
     this.closed = true
@@ -130,7 +135,7 @@ export class RedisLink implements RedisCommands {
   private lose(client: RedisClient, error: Error): void {
     if (this.client !== client) return
     this.drop()
-    this.options.onDown?.(error)
+    this.onDown?.(error)
   }
 }
 
