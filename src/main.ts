@@ -7,7 +7,7 @@ import { tokenCommand } from './auth/token-command'
 import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
-import { AUTH_MODES, buildFailure, DEMO_TOKENS_ON, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
+import { AUTH_MODES, buildFailure, DEMO_TOKENS_ON, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, redisFailure, type StartupFailure, unexpectedFailure } from './startup'
 
 /** Ends the process before it served anything: one line on stderr, never a stack. */
 function fail(failure: StartupFailure): never {
@@ -48,6 +48,12 @@ try {
   fail(buildFailure(error))
 }
 const { shutdown } = herald
+// With --redis: `require` takes no traffic before Redis answers (else one line, exit 5); `degraded`
+// listens at once, /readyz answering 503 until Redis is reachable.
+if (options.redis !== '' && options.redisStart === 'require') await herald.herald.ready().catch((error: unknown) => fail(redisFailure(error, options.redis)))
+if (options.redis !== '' && options.redisStart === 'degraded') {
+  herald.herald.ready().catch((error: unknown) => log.warn('Redis is unreachable: running degraded (/readyz 503, publishes 503 store_unavailable) and retrying', { error: error instanceof Error ? error.message : String(error) }))
+}
 let port: number
 try {
   port = herald.listen(options.port, options.host)

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { errorBody, errorResponse, STATUS_BY_CODE } from './api/errors'
 import { healthApi } from './api/health'
+import { readyApi } from './api/ready'
 import { staticHandler } from './api/static'
 // An embedded file (a path: see src/assets.d.ts). A program that compiles this module without
 // assets.d.ts (an app type-checking Herald's sources) has no type for a .js import; the path is
@@ -26,6 +27,7 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/topics/*': ['POST'],
   '/publish': ['POST'],
   '/healthz': ['GET'],
+  '/readyz': ['GET'],
   '/stats': ['GET'],
 }
 
@@ -101,9 +103,11 @@ export function herald(options: HeraldPluginOptions = {}) {
     .onTransform(({ request, set }) => cors.apply(request, set))
     // Publishes are refused (and counted) as their body starts being read: see publishApi's parse.
     .onBeforeHandle((context) => {
-      if (runtime.draining && context.request.method !== 'POST') return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
+      // /readyz answers for itself while draining: a load balancer reads the reason there.
+      if (runtime.draining && context.request.method !== 'POST' && context.path !== `${prefix}/readyz`) return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
     })
     .use(healthApi(api))
+    .use(readyApi(() => runtime.readiness()))
     .use(publishApi(runtime.hub, runtime.settings, runtime.guard, runtime.edge))
     .use(sseTransport(runtime))
     .use(runtime.ws.plugin)

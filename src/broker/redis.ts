@@ -261,10 +261,15 @@ export class RedisBroker implements Broker {
   /** Serves a new epoch: new ids above everything this node delivered, read from its end, every subscriber resuming. */
   private async adopt(state: OpenState): Promise<void> {
     const reply = (await this.history.redis.run(RAISE, [this.history.prefix, state.epoch, formatEventId(this.announced)])) as [string, string, string]
-    this.history.adopt({ epoch: reply[0], floor: entryId(reply[1]), last: entryId(reply[2]) })
+    const last = entryId(reply[2])
+    this.history.adopt({ epoch: reply[0], floor: entryId(reply[1]), last })
     this.cursor = reply[2]
     this.log.warn('Redis lost its data (a new epoch): every subscriber here resumes, and positions from before get reset', { epoch: reply[0], floor: reply[1] })
     this.resync('Redis lost its data')
+    // What the new epoch wrote before this node noticed is not delivered here (every subscriber is
+    // resuming from history): the node is in step up to `last`, and publishes waiting for it are done.
+    if (compareIds(last, this.announced) > 0) this.announced = last
+    this.settle()
   }
 
   /** Reads the log until the connection fails (throws) or the broker closes. */
@@ -312,10 +317,15 @@ export class RedisBroker implements Broker {
     this.history.observe(last.position)
     this.announced = last.position
     this.deliver(events)
+    this.settle()
+  }
+
+  /** Resolves the publishes (and resumes) waiting for ids up to the head. */
+  private settle(): void {
     if (this.waiters.length === 0) return
     const waiting: typeof this.waiters = []
     for (const waiter of this.waiters) {
-      if (compareIds(waiter.position, last.position) <= 0) waiter.resolve()
+      if (compareIds(waiter.position, this.announced) <= 0) waiter.resolve()
       else waiting.push(waiter)
     }
     this.waiters = waiting

@@ -25,6 +25,13 @@ export interface Broker {
   /** The newest id announced (or held by the store at start): ZERO_ID when there is none. */
   head(): EventId
   /**
+   * Optional, for brokers whose nodes announce at slightly different moments (Redis): resolves once
+   * this node has announced everything kept up to `position`, so a resume with an id another node
+   * already sent is not taken for an unknown one. Resolves at once when it has, or when nothing that
+   * new was kept; bounded in time (the caller then treats the position as unknown).
+   */
+  reach?(position: EventId): Promise<void>
+  /**
    * Refuses new publishes (`shutting_down`) and resolves once those already accepted have settled
    * (kept and announced, or failed). Announces nothing after. Idempotent.
    */

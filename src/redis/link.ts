@@ -82,7 +82,7 @@ export class RedisLink implements RedisCommands {
       if (this.client === client) this.client = undefined
       client.onclose = null
       client.close()
-      throw error instanceof RedisFailure ? error : new RedisFailure(reasonOf(error), false)
+      throw new RedisFailure(`could not connect (${reasonOf(error)})`, false)
     }
   }
 

@@ -54,9 +54,12 @@ export class PrivateRedis {
   readonly port = freePort()
   readonly url = `redis://127.0.0.1:${this.port}`
 
+  /** `args` are added to redis-server's (e.g. `--dir`, to keep a snapshot across restarts). */
+  constructor(private readonly args: string[] = []) {}
+
   /** Starts it (again) and waits until it answers PING. */
   async start(): Promise<void> {
-    this.child = Bun.spawn(['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' })
+    this.child = Bun.spawn(['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], { stdout: 'ignore', stderr: 'ignore' })
     await waitFor(async () => {
       const client = new RedisClient(this.url, { autoReconnect: false, connectionTimeout: 200 })
       try {
@@ -68,6 +71,17 @@ export class PrivateRedis {
         client.close()
       }
     }, `redis-server on port ${this.port}`)
+  }
+
+  /** Sends one command (e.g. SAVE) on a fresh connection. */
+  async command(args: string[]): Promise<unknown> {
+    const client = new RedisClient(this.url, { autoReconnect: false })
+    try {
+      await client.connect()
+      return await client.send(args[0] as string, args.slice(1))
+    } finally {
+      client.close()
+    }
   }
 
   /** Kills it (SIGKILL: everything it held is lost) and waits for it to be gone. */
