@@ -10,7 +10,7 @@ import type { EventId } from './hub/id'
 import type { Logger } from './log'
 import type { HubSettings } from './options'
 import { RedisLink } from './redis/link'
-import { checkRedisUrl, redisTarget } from './redis/url'
+import { checkRedisPrefix, checkRedisUrl, redisTarget } from './redis/url'
 
 /** The history and broker the settings name, and the Redis broker when it is one (it has a life of its own: connections, readiness). */
 export interface Backend {
@@ -22,7 +22,7 @@ export interface Backend {
 /**
  * One process (`--store memory` or `sqlite:PATH`, the memory broker) or a cluster node (`--redis`:
  * history and broker in Redis). Throws ConfigError for `--store sqlite:…` with `--redis` (one
- * process's file cannot be a cluster's history) and for a `redis` that is not a Redis URL, `store_unavailable` when a sqlite file cannot be
+ * process's file cannot be a cluster's history) and for a `redis` that is not a Redis URL (or a bad `redisPrefix`), `store_unavailable` when a sqlite file cannot be
  * opened. A Redis backend is not connected yet: call `cluster.start()`.
  */
 export function createBackend(settings: HubSettings, startedAt: EventId, log: Logger): Backend {
@@ -34,6 +34,7 @@ export function createBackend(settings: HubSettings, startedAt: EventId, log: Lo
     let url: string
     try {
       url = redisTarget(checkRedisUrl(settings.redis), settings.redisPassword)
+      checkRedisPrefix(settings.redisPrefix)
     } catch (error) {
       throw new ConfigError(`redis: ${(error as Error).message}`)
     }

@@ -5,7 +5,7 @@
 import pkg from '../package.json' with { type: 'json' }
 import { parseSelector } from './hub/topics'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
-import { checkRedisUrl, redactRedisUrl } from './redis/url'
+import { checkRedisPrefix, checkRedisUrl, redactRedisUrl } from './redis/url'
 
 export const VERSION: string = pkg.version
 
@@ -228,11 +228,13 @@ function storeSpec(value: string): StoreSpec {
   throw new ConfigError(`expected "memory" or "sqlite:PATH" (e.g. sqlite:./herald.db), got "${value}"`)
 }
 
-/** A Redis key prefix: letters, digits and `_ . : -`, 1 to 64 of them (no glob characters: tests and tools SCAN for `PREFIX:*`). */
+/** A Redis key prefix (see redis/url.ts `checkRedisPrefix`). */
 function redisPrefix(value: string): string {
-  const prefix = value.trim()
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new ConfigError(`"${value}" is not a key prefix: 1-64 of A-Z a-z 0-9 _ . : -`)
-  return prefix
+  try {
+    return checkRedisPrefix(value.trim())
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
 }
 
 /** A Redis URL, checked (see redis/url.ts). */

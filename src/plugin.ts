@@ -67,7 +67,7 @@ function shutdownOnStop(app: AppWithConfig, shutdown: () => Promise<void>): void
 /**
  * Herald as an Elysia plugin: `new Elysia().use(herald({ prefix: '/rt' }))` serves the publish API
  * (`POST /rt/topics/…`, `POST /rt/publish`), `GET /rt/events` (SSE), `/rt/ws` (WebSocket),
- * `/rt/healthz` and `/rt/stats`, and gives every handler a `herald` to publish and subscribe from
+ * `/rt/healthz`, `/rt/readyz` and `/rt/stats`, and gives every handler a `herald` to publish and subscribe from
  * code. Options are the CLI's (see `herald --help`); defaults are the same.
  *
  * It changes nothing of the host's own routes: its error format, CORS and the 503 while shutting
@@ -82,7 +82,9 @@ function shutdownOnStop(app: AppWithConfig, shutdown: () => Promise<void>): void
  * spaces with topic prefixes). Stopping the app shuts Herald down (a graceful `app.stop()` drains it
  * first, as `herald.shutdown()` does, so its open streams cannot hold the stop).
  *
- * Throws at once on a bad option or a `store` that cannot be opened (`store_unavailable`).
+ * Throws at once on a bad option or a `store` that cannot be opened (`store_unavailable`). With
+ * `redis` it connects in the background: `herald.ready()` resolves once connected, and until then
+ * `/readyz` answers 503 and publishes `store_unavailable`.
  */
 export function herald(options: HeraldPluginOptions = {}) {
   const { prefix: rawPrefix, logger, auth, serverTopics, remoteAddress, ...rest } = options

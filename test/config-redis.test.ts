@@ -30,11 +30,12 @@ test.each([
   expect(() => parse(['--redis', url])).toThrow(fragment)
 })
 
-test('--redis-prefix: 64 characters pass, 65 and glob characters do not', () => {
+test('--redis-prefix: 64 characters pass, 65 do not; no glob characters, no ":" (two clusters\' keys never meet)', () => {
   expect(parse(['--redis-prefix', 'a'.repeat(64)]).redisPrefix).toBe('a'.repeat(64))
   expect(() => parse(['--redis-prefix', 'a'.repeat(65)])).toThrow('--redis-prefix')
-  for (const bad of ['her*ald', 'a b', 'x[1]', '']) expect(() => parse(['--redis-prefix', bad])).toThrow(ConfigError)
-  expect(parse(['--redis-prefix', 'prod:eu-1_a.b']).redisPrefix).toBe('prod:eu-1_a.b')
+  // With ":" allowed, cluster "a:t"'s meta would be cluster "a"'s topic "meta" (a:t:meta).
+  for (const bad of ['her*ald', 'a b', 'x[1]', '', 'a:t', 'prod:eu']) expect(() => parse(['--redis-prefix', bad])).toThrow(ConfigError)
+  expect(parse(['--redis-prefix', 'prod.eu-1_a']).redisPrefix).toBe('prod.eu-1_a')
 })
 
 test('--redis-start: require or degraded', () => {

@@ -4,8 +4,9 @@ import type { EventId } from './id'
 /**
  * Where a published batch gets its ids, is made durable and is announced. Implementations live in
  * src/broker/ and each passes test/broker/contract.ts. The memory broker does all three in this
- * process (its id generator, the history store, a direct call); a Redis broker would XADD (Redis
- * assigns ids and keeps the stream) and announce on a channel every node reads.
+ * process (its id generator, the history store, a direct call); the Redis broker runs one script
+ * that gives ids and keeps the batch in the cluster log, and every node announces what it reads
+ * from that log.
  *
  * There is one delivery path: the hub delivers only what `onDeliver` hands it, for this node's
  * publishes and other nodes' alike, so an event is delivered once and only after it was kept.

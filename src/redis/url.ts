@@ -1,5 +1,5 @@
 /**
- * `--redis` addresses: `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Kept apart
+ * `--redis` addresses and `--redis-prefix` key prefixes. `--redis` addresses: `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Kept apart
  * from the connection code so config.ts can check them without loading a client.
  */
 
@@ -37,4 +37,14 @@ export function redisTarget(text: string, password: string): string {
   if (url.password !== '') return text
   url.password = encodeURIComponent(password)
   return url.toString()
+}
+
+/**
+ * Throws unless `prefix` is 1 to 64 letters, digits and `_ . -`; returns it. No `:`, which ends
+ * the prefix in every key (`PREFIX:log`, `PREFIX:t:TOPIC`), so two clusters' keys never meet; no
+ * glob characters, so `SCAN MATCH PREFIX:*` finds exactly one cluster's keys.
+ */
+export function checkRedisPrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new Error(`"${prefix}" is not a key prefix: 1-64 of A-Z a-z 0-9 _ . - (no ":", which ends the prefix in every key)`)
+  return prefix
 }

@@ -61,6 +61,7 @@ test('with Redis unreachable: /readyz 503 redis_unavailable, /healthz 200, publi
   expect((await fetch(`${base}/topics/t`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).toBe(200)
 })
 
-test('an unusable Redis URL never reaches a connection: the option is refused', () => {
-  expect(() => herald({ redis: `http://127.0.0.1:${freePort()}` })).toThrow()
+test('an unusable Redis URL or prefix never reaches a connection: the option is refused', () => {
+  expect(() => herald({ redis: `http://127.0.0.1:${freePort()}` })).toThrow('redis://')
+  expect(() => herald({ redis: `redis://127.0.0.1:${freePort()}`, redisPrefix: 'a:t' })).toThrow('key prefix')
 })
