@@ -121,7 +121,7 @@ export function buildFailure(error: unknown): StartupFailure {
 export function redisFailure(error: unknown, url: string): StartupFailure {
   const reason = oneLine(error instanceof Error ? error.message : String(error))
   return {
-    message: `cannot reach Redis at ${redactRedisUrl(url)}: ${reason}; start Redis or fix --redis (and its password), or start anyway with --redis-start degraded (/readyz answers 503 until Redis is reachable)`,
+    message: `cannot reach Redis ${redactRedisUrl(url)}: ${reason}; start Redis or fix --redis (and its password), or start anyway with --redis-start degraded (/readyz answers 503 until Redis is reachable)`,
     exitCode: EXIT_CODES.redisUnavailable,
   }
 }

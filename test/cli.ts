@@ -162,6 +162,18 @@ export function startupFailureTests(command: () => CliCommand): void {
     expect(line).not.toContain('hunter2')
   })
 
+  test('a --redis nothing answers exits 5 with one line naming it, password hidden', async () => {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const port = probe.port
+    probe.stop(true)
+    const result = await runCli(command(), [...QUIET, '--port', '0', '--redis', `redis://:hunter2@127.0.0.1:${port}`, '--redis-timeout', '500ms'])
+    expect(result.code).toBe(5)
+    const line = expectOneLine(result)
+    expect(line).toContain(`redis://:***@127.0.0.1:${port}`)
+    expect(line).toContain('--redis-start degraded')
+    expect(line).not.toContain('hunter2')
+  })
+
   test('a second herald on a store file another herald holds exits 4 with one line', async () => {
     const path = join(scratch, 'held.db')
     const first = await startCli(command(), ['--store', `sqlite:${path}`])

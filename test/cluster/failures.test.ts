@@ -144,7 +144,7 @@ describe('cluster failures', () => {
     const refused = await runCli(HERALD, ['--host', '127.0.0.1', '--port', '0', '--feed-db', ':memory:', '--redis', `redis://:hunter2@127.0.0.1:${freePort()}`, '--redis-timeout', '500ms'])
     expect(refused.code).toBe(5)
     expect(refused.stdout).toBe('')
-    expect(refused.stderr).toMatch(/^herald: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+[^\n]*--redis-start degraded[^\n]*\n$/)
+    expect(refused.stderr).toMatch(/^herald: cannot reach Redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+[^\n]*--redis-start degraded[^\n]*\n$/)
     expect(refused.stderr).not.toContain('hunter2')
 
     const node = await startCli(HERALD, ['--redis', redis.url, '--redis-prefix', prefix, '--redis-start', 'degraded', '--redis-timeout', '500ms'])
