@@ -241,8 +241,7 @@ export class RedisBroker implements Broker {
    */
   private async sync(): Promise<void> {
     const known = this.history.epoch
-    const now = { ms: Date.now(), seq: 0 }
-    const raisedFloor = compareIds(now, this.announced) > 0 ? now : this.announced
+    const raisedFloor = this.lossFloor()
     let state = await this.history.open(known === undefined ? this.history.options.startedAt : raisedFloor)
     if (known === undefined) {
       this.history.adopt(state)
@@ -256,6 +255,12 @@ export class RedisBroker implements Broker {
       state = { created: false, epoch: reply[1], floor: entryId(reply[2]), last: entryId(reply[3]) }
     }
     if (state.epoch !== known) await this.adopt(state)
+  }
+
+  /** The floor for a history Redis lost: now, or the newest id this node delivered if later. Positions before it get `reset`. */
+  private lossFloor(): EventId {
+    const now = { ms: Date.now(), seq: 0 }
+    return compareIds(now, this.announced) > 0 ? now : this.announced
   }
 
   /** Serves a new epoch: new ids above everything this node delivered, read from its end, every subscriber resuming. */
@@ -295,7 +300,7 @@ export class RedisBroker implements Broker {
       if (fieldOf(fields, 'ep') !== this.history.epoch) {
         // Written in another epoch: Redis lost its data while this node stayed connected (FLUSHALL).
         this.announce(batch)
-        await this.adopt(await this.history.open())
+        await this.adopt(await this.history.open(this.lossFloor()))
         return
       }
       if (fieldOf(fields, 'prev') !== this.cursor) {

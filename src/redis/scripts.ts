@@ -10,7 +10,8 @@
  * - `P:log`     stream: every event of every topic, ids = Herald's event ids; each node reads it
  *                (XREAD BLOCK) and delivers what it reads. Fields: `t` topic, `d` data, `j` JSON flag,
  *                `tm` publish time, `e` event name, `p` private, `prev` the previous log id, `ep` epoch.
- *                Trimmed to --redis-log entries (exact MAXLEN).
+ *                Trimmed to --redis-log entries (exact MAXLEN), never below the batch being
+ *                written (a node in step can always read a whole batch).
  * - `P:t:TOPIC` stream per topic: its history (the same ids and fields but `t`, `prev`, `ep`), trimmed
  *                to --history entries.
  * - `P:topics`  sorted set topic → publish counter: least recently published first (--history-topics).
@@ -175,7 +176,7 @@ for i = 1, count do
   local f = {'d', data, 'j', json, 'tm', time}
   if name ~= '' then f[#f + 1] = 'e'; f[#f + 1] = name end
   if private == '1' then f[#f + 1] = 'p'; f[#f + 1] = '1' end
-  redis.call('XADD', LOG, 'MAXLEN', logSize, idText, 't', topic, 'prev', prev, 'ep', epoch, unpack(f))
+  redis.call('XADD', LOG, 'MAXLEN', math.max(logSize, count), idText, 't', topic, 'prev', prev, 'ep', epoch, unpack(f))
   prev = idText
   local key = topicKey(topic)
   local known = redis.call('ZSCORE', TOPICS, topic)

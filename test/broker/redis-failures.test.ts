@@ -129,6 +129,16 @@ describe('RedisBroker failures', () => {
     }, 20_000)
   }
 
+  test('a batch larger than --redis-log reaches a node in step whole, without a resync', async () => {
+    const prefix = sharedPrefix()
+    const a = await startNode(REDIS_URL, prefix, { logSize: 10 })
+    const b = await startNode(REDIS_URL, prefix, { logSize: 10 })
+    const batch = await a.broker.publish(Array.from({ length: 25 }, (_, i) => ({ topic: `t/${i % 4}`, data: `${i}`, json: false })))
+    await waitFor(() => b.delivered.length === 25, 'b delivers the whole batch')
+    expect(ids(b.delivered)).toEqual(ids(batch))
+    expect(b.resyncs).toEqual([])
+  })
+
   test('Redis restarted empty: both nodes resync, old positions are not served, new ids are above every old one', async () => {
     const redis = new PrivateRedis()
     await redis.start()
