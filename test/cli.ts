@@ -28,9 +28,9 @@ export interface RunningCli {
 /** Flags every test run uses: loopback only, and no feed database file. */
 const QUIET = ['--host', '127.0.0.1', '--feed-db', ':memory:']
 
-/** Starts herald (`--port 0` unless `args` names one) and waits for its JSON start line. */
-export async function startCli(command: CliCommand, args: string[] = []): Promise<RunningCli> {
-  const child = Bun.spawn([...command.argv, ...QUIET, '--port', '0', '--log-format', 'json', ...args], { cwd: command.cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+/** Starts herald (`--port 0` unless `args` names one) and waits for its JSON start line. `env` is added to this process's environment. */
+export async function startCli(command: CliCommand, args: string[] = [], env: Record<string, string> = {}): Promise<RunningCli> {
+  const child = Bun.spawn([...command.argv, ...QUIET, '--port', '0', '--log-format', 'json', ...args], { cwd: command.cwd, env: { ...process.env, ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   const logs: string[] = []
   ;(async () => {
     const decoder = new TextDecoder()
