@@ -138,8 +138,9 @@ else
   now = tonumber(ARGV[3])
 end
 local minId = parse(ARGV[5])
-local m = redis.call('HMGET', META, 'epoch', 'floor', 'last')
+local m = redis.call('HMGET', META, 'epoch', 'floor', 'last', 'n')
 local epoch, floor, last = m[1], nil, nil
+local n = tonumber(m[4] or '0')
 if epoch then
   floor, last = parse(m[2]), parse(m[3])
 else
@@ -179,9 +180,9 @@ for i = 1, count do
   redis.call('XADD', LOG, 'MAXLEN', math.max(logSize, count), idText, 't', topic, 'prev', prev, 'ep', epoch, unpack(f))
   prev = idText
   local key = topicKey(topic)
-  local known = redis.call('ZSCORE', TOPICS, topic)
-  redis.call('ZADD', TOPICS, redis.call('HINCRBY', META, 'n', 1), topic)
-  if not known and redis.call('ZCARD', TOPICS) > maxTopics then
+  n = n + 1
+  local added = redis.call('ZADD', TOPICS, n, topic)
+  if added == 1 and redis.call('ZCARD', TOPICS) > maxTopics then
     -- The least recently published topic goes whole; positions up to its newest id lose their proof.
     local victim = redis.call('ZRANGE', TOPICS, 0, 0)[1]
     local victimKey = topicKey(victim)
@@ -215,7 +216,7 @@ for i = 1, count do
   delta = delta + 1
   out[#out + 1] = idText
 end
-redis.call('HSET', META, 'last', prev, 'floor', fmt(floor))
+redis.call('HSET', META, 'last', prev, 'floor', fmt(floor), 'n', string.format('%.0f', n))
 out[3] = prev
 out[4] = redis.call('HINCRBY', META, 'events', delta)
 out[5] = redis.call('ZCARD', TOPICS)
