@@ -77,3 +77,10 @@ test('--store sqlite:… with --redis is refused: the history of a cluster lives
   expect(() => createServer({ redis: 'redis://127.0.0.1:1', store: 'sqlite:/tmp/never.db' })).toThrow(ConfigError)
   expect(() => createServer({ redis: 'redis://127.0.0.1:1', store: 'sqlite:/tmp/never.db' })).toThrow('remove --store')
 })
+
+test('Redis older than 6.2 is refused by name; 6.2, 7 and Valkey (which reports 7.2) are served', async () => {
+  const { versionProblem } = await import('../src/redis/link')
+  expect(versionProblem('# Server\r\nredis_version:6.0.16\r\n')).toContain('Redis 6.0 is too old')
+  expect(versionProblem('redis_version:5.0.7\r\n')).toContain('6.2 or newer')
+  for (const ok of ['redis_version:6.2.0\r\n', 'redis_version:7.0.15\r\n', 'redis_version:7.2.4\r\nvalkey_version:8.0.1\r\n', 'redis_version:10.1.0\r\n', 'no version here']) expect(versionProblem(ok)).toBeUndefined()
+})

@@ -5,7 +5,7 @@ import { compareIds, type EventId, formatEventId, ZERO_ID } from '../hub/id'
 import { newEpoch, type OpenState, type RedisHistory } from '../history/redis'
 import { type Logger, silentLogger } from '../log'
 import { entryId, eventOf, fieldOf, makeEvent, publishItem, type StreamEntry } from '../redis/entries'
-import { type RedisLink, reasonOf } from '../redis/link'
+import { type RedisLink, reasonOf, versionProblem } from '../redis/link'
 import { RAISE, RESET } from '../redis/scripts'
 
 export interface RedisBrokerOptions {
@@ -204,6 +204,7 @@ export class RedisBroker implements Broker {
       try {
         await this.links.commands.connect()
         await this.links.reader.connect()
+        await this.checkVersion()
         await this.sync()
         this.up = true
         this.everUp = true
@@ -232,6 +233,18 @@ export class RedisBroker implements Broker {
         }
       })
     }
+  }
+
+  /** Refuses a Redis too old for the scripts (INFO refused, e.g. by an ACL: assumed fine). */
+  private async checkVersion(): Promise<void> {
+    let info: unknown
+    try {
+      info = await this.links.commands.send('INFO', ['server'])
+    } catch {
+      return
+    }
+    const problem = versionProblem(String(info))
+    if (problem) throw new Error(problem)
   }
 
   /**

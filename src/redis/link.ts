@@ -147,3 +147,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
+
+/** The oldest Redis Herald's scripts run on: exclusive XRANGE starts and XTRIM MINID came in 6.2. */
+export const MIN_REDIS_VERSION = [6, 2] as const
+
+/**
+ * Undefined when the `INFO server` text names a Redis (or Valkey, which reports its Redis
+ * compatibility version) of at least MIN_REDIS_VERSION, or names none; else why it cannot serve.
+ */
+export function versionProblem(info: string): string | undefined {
+  const match = /^redis_version:(\d+)\.(\d+)/m.exec(info)
+  if (!match) return undefined
+  const [major, minor] = [Number(match[1]), Number(match[2])]
+  if (major > MIN_REDIS_VERSION[0] || (major === MIN_REDIS_VERSION[0] && minor >= MIN_REDIS_VERSION[1])) return undefined
+  return `Redis ${major}.${minor} is too old: Herald needs ${MIN_REDIS_VERSION.join('.')} or newer (or Valkey)`
+}
