@@ -5,6 +5,7 @@
 import pkg from '../package.json' with { type: 'json' }
 import { parseSelector } from './hub/topics'
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log'
+import { checkRedisPrefix, checkRedisUrl, redactRedisUrl } from './redis/url'
 
 export const VERSION: string = pkg.version
 
@@ -77,7 +78,23 @@ export interface HeraldOptions {
   public: string[]
   /** With a key configured: the demo pages may mint short-lived demo tokens (`POST /chat/token`) for anyone who asks. Always on without a key. Local play only. */
   demoTokens: boolean
+  /** A Redis URL (`redis://`, `rediss://` for TLS): history and delivery shared by every node with the same prefix; '' = this process alone. */
+  redis: string
+  /** The Redis password, when the URL carries none; '' = none. */
+  redisPassword: string
+  /** Key prefix in Redis: one Herald cluster (several may share a Redis). */
+  redisPrefix: string
+  /** When Redis cannot be reached at start: `require` exits (code 5), `degraded` starts not ready and keeps trying. */
+  redisStart: RedisStart
+  /** Longest a Redis command or connection attempt may take, in milliseconds. */
+  redisTimeoutMs: number
+  /** Entries the cluster log keeps for nodes that fell behind (a node further behind makes its clients resume). */
+  redisLogSize: number
 }
+
+/** What `--redis-start` accepts. */
+export const REDIS_START = ['require', 'degraded'] as const
+export type RedisStart = (typeof REDIS_START)[number]
 
 interface OptionRow<K extends keyof HeraldOptions> {
   key: K
@@ -211,6 +228,33 @@ function storeSpec(value: string): StoreSpec {
   throw new ConfigError(`expected "memory" or "sqlite:PATH" (e.g. sqlite:./herald.db), got "${value}"`)
 }
 
+/** A Redis key prefix (see redis/url.ts `checkRedisPrefix`). */
+function redisPrefix(value: string): string {
+  try {
+    return checkRedisPrefix(value.trim())
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+}
+
+/** A Redis URL, checked (see redis/url.ts). */
+function redisUrl(value: string): string {
+  try {
+    return checkRedisUrl(value)
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+}
+
+/** A duration from 1 ms to `maxMs`. */
+function positiveDuration(maxMs: number) {
+  return (value: string): number => {
+    const ms = parseDuration(value)
+    if (ms < 1 || ms > maxMs) throw new ConfigError(`expected a duration from 1ms to ${maxMs / 1000}s, got "${value}"`)
+    return ms
+  }
+}
+
 /** A retention age: 0 (forever), a duration as for parseDuration, or whole days such as `7d` (at most 365d). */
 export function parseTtl(text: string): number {
   const days = /^\s*(\d+)\s*d\s*$/i.exec(text)
@@ -260,6 +304,12 @@ export const OPTIONS = [
   row({ key: 'jwtMaxSelectors', flag: '--jwt-max-selectors', env: ['HERALD_JWT_MAX_SELECTORS'], default: 100, shown: '100', description: 'most selectors in each of a token\'s herald.publish and herald.subscribe lists (more → 401 invalid_token)', parse: integer(1, 10_000) }),
   row({ key: 'jwtCookie', flag: '--jwt-cookie', env: ['HERALD_JWT_COOKIE'], default: 'herald_token', shown: 'herald_token', description: 'the cookie a token may be carried in', parse: cookieName }),
   row({ key: 'public', flag: '--public', env: ['HERALD_PUBLIC'], default: [], shown: '(none)', description: 'selectors anyone may subscribe to without a token when a key is set, e.g. news/**,status (comma-separated)', parse: selectors }),
+  row({ key: 'redis', flag: '--redis', env: ['HERALD_REDIS'], default: '', shown: '(none: one process)', description: 'Redis URL (redis://host:6379/0, rediss:// for TLS): nodes with the same --redis-prefix share history and deliver every event everywhere', parse: redisUrl, redact: redactRedisUrl }),
+  row({ key: 'redisPassword', flag: '--redis-password', env: ['HERALD_REDIS_PASSWORD'], default: '', shown: '(none)', description: 'Redis password when the URL carries none (never logged; prefer the env var)', parse: (value: string) => value, redact: () => '(set)' }),
+  row({ key: 'redisPrefix', flag: '--redis-prefix', env: ['HERALD_REDIS_PREFIX'], default: 'herald', shown: 'herald', description: 'key prefix in Redis: one cluster (several clusters may share a Redis)', parse: redisPrefix }),
+  row({ key: 'redisStart', flag: '--redis-start', env: ['HERALD_REDIS_START'], default: 'require', shown: 'require', description: 'when Redis is down at start: require = exit with code 5; degraded = start, /readyz 503 until connected', parse: oneOf(REDIS_START) }),
+  row({ key: 'redisTimeoutMs', flag: '--redis-timeout', env: ['HERALD_REDIS_TIMEOUT'], default: 2000, shown: '2s', description: 'longest a Redis command or connection attempt may take (a publish past it gets 503 store_unavailable)', parse: positiveDuration(60_000) }),
+  row({ key: 'redisLogSize', flag: '--redis-log', env: ['HERALD_REDIS_LOG'], default: 100_000, shown: '100000', description: 'entries the cluster log keeps for nodes that fell behind (a node further behind makes its clients resume)', parse: integer(1, 100_000_000) }),
   row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
 ] as const
 

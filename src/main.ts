@@ -7,7 +7,7 @@ import { tokenCommand } from './auth/token-command'
 import { createServer } from './server'
 import { changedOptions, ConfigError, helpText, parseCommandLine, VERSION } from './config'
 import { createLogger } from './log'
-import { AUTH_MODES, buildFailure, DEMO_TOKENS_ON, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, type StartupFailure, unexpectedFailure } from './startup'
+import { AUTH_MODES, buildFailure, DEMO_TOKENS_ON, DEV_MODE_WARNING, EXIT_CODES, exitCodesHelp, hostPort, listenFailure, optionFailure, redisFailure, type StartupFailure, unexpectedFailure } from './startup'
 
 /** Ends the process before it served anything: one line on stderr, never a stack. */
 function fail(failure: StartupFailure): never {
@@ -48,15 +48,34 @@ try {
   fail(buildFailure(error))
 }
 const { shutdown } = herald
-let port: number
-try {
-  port = herald.listen(options.port, options.host)
-} catch (error) {
-  fail(listenFailure(error, options))
+/** Listens and logs the start line (after Redis answered, with --redis-start require). */
+function serve(server: ReturnType<typeof createServer>): void {
+  let port: number
+  try {
+    port = server.listen(options.port, options.host)
+  } catch (error) {
+    fail(listenFailure(error, options))
+  }
+  const mode = server.herald.authMode
+  if (mode === 'dev') log.warn(DEV_MODE_WARNING)
+  log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, auth: AUTH_MODES[mode], ...changedOptions(options), ...(server.demoTokens && { demoTokens: DEMO_TOKENS_ON }) })
 }
-const mode = herald.herald.authMode
-if (mode === 'dev') log.warn(DEV_MODE_WARNING)
-log.info('herald started', { address: `http://${hostPort(options.host, port)}`, version: VERSION, pid: process.pid, auth: AUTH_MODES[mode], ...changedOptions(options), ...(herald.demoTokens && { demoTokens: DEMO_TOKENS_ON }) })
+
+// With --redis: `require` takes no traffic before Redis answers (else one line, exit 5); `degraded`
+// listens at once, /readyz answering 503 until Redis is reachable. (No top-level await: the
+// compiled binary's entry is CommonJS.)
+if (options.redis !== '' && options.redisStart === 'require') {
+  const server = herald
+  server.herald.ready().then(
+    () => serve(server),
+    (error: unknown) => fail(redisFailure(error, options.redis)),
+  )
+} else {
+  if (options.redis !== '') {
+    herald.herald.ready().catch((error: unknown) => log.warn('Redis is unreachable: running degraded (/readyz 503, publishes 503 store_unavailable) and retrying', { error: error instanceof Error ? error.message : String(error) }))
+  }
+  serve(herald)
+}
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

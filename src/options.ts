@@ -7,7 +7,7 @@ import type { Logger } from './log'
 export type OptionalSettings = { [K in keyof HubSettings]?: HubSettings[K] | undefined }
 
 /** The options of the CLI that belong to the standalone server, not to the hub and its routes. */
-export type ServerOnlyOption = 'port' | 'host' | 'logLevel' | 'logFormat' | 'feedDb' | 'staticDir' | 'demoTokens'
+export type ServerOnlyOption = 'port' | 'host' | 'logLevel' | 'logFormat' | 'feedDb' | 'staticDir' | 'demoTokens' | 'redisStart'
 
 /** Hub, history, limits and transport settings: what `herald()` takes, with the CLI's defaults. */
 export type HubSettings = Omit<HeraldOptions, ServerOnlyOption>
@@ -46,7 +46,7 @@ export interface HeraldPluginOptions extends OptionalSettings {
 
 /** The settings with defaults filled in. */
 export function hubSettings(options: OptionalSettings): HubSettings {
-  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir: _static, demoTokens: _demo, ...settings } = DEFAULTS
+  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir: _static, demoTokens: _demo, redisStart: _start, ...settings } = DEFAULTS
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
   return { ...settings, ...defined }
 }

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { errorBody, errorResponse, STATUS_BY_CODE } from './api/errors'
 import { healthApi } from './api/health'
+import { readyApi } from './api/ready'
 import { staticHandler } from './api/static'
 // An embedded file (a path: see src/assets.d.ts). A program that compiles this module without
 // assets.d.ts (an app type-checking Herald's sources) has no type for a .js import; the path is
@@ -26,6 +27,7 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/topics/*': ['POST'],
   '/publish': ['POST'],
   '/healthz': ['GET'],
+  '/readyz': ['GET'],
   '/stats': ['GET'],
 }
 
@@ -65,7 +67,7 @@ function shutdownOnStop(app: AppWithConfig, shutdown: () => Promise<void>): void
 /**
  * Herald as an Elysia plugin: `new Elysia().use(herald({ prefix: '/rt' }))` serves the publish API
  * (`POST /rt/topics/…`, `POST /rt/publish`), `GET /rt/events` (SSE), `/rt/ws` (WebSocket),
- * `/rt/healthz` and `/rt/stats`, and gives every handler a `herald` to publish and subscribe from
+ * `/rt/healthz`, `/rt/readyz` and `/rt/stats`, and gives every handler a `herald` to publish and subscribe from
  * code. Options are the CLI's (see `herald --help`); defaults are the same.
  *
  * It changes nothing of the host's own routes: its error format, CORS and the 503 while shutting
@@ -80,7 +82,9 @@ function shutdownOnStop(app: AppWithConfig, shutdown: () => Promise<void>): void
  * spaces with topic prefixes). Stopping the app shuts Herald down (a graceful `app.stop()` drains it
  * first, as `herald.shutdown()` does, so its open streams cannot hold the stop).
  *
- * Throws at once on a bad option or a `store` that cannot be opened (`store_unavailable`).
+ * Throws at once on a bad option or a `store` that cannot be opened (`store_unavailable`). With
+ * `redis` it connects in the background: `herald.ready()` resolves once connected, and until then
+ * `/readyz` answers 503 and publishes `store_unavailable`.
  */
 export function herald(options: HeraldPluginOptions = {}) {
   const { prefix: rawPrefix, logger, auth, serverTopics, remoteAddress, ...rest } = options
@@ -101,9 +105,11 @@ export function herald(options: HeraldPluginOptions = {}) {
     .onTransform(({ request, set }) => cors.apply(request, set))
     // Publishes are refused (and counted) as their body starts being read: see publishApi's parse.
     .onBeforeHandle((context) => {
-      if (runtime.draining && context.request.method !== 'POST') return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
+      // /readyz answers for itself while draining: a load balancer reads the reason there.
+      if (runtime.draining && context.request.method !== 'POST' && context.path !== `${prefix}/readyz`) return runtime.guard.answer(new HubError('shutting_down', 'Herald is shutting down; retry shortly'), context)
     })
     .use(healthApi(api))
+    .use(readyApi(() => runtime.readiness()))
     .use(publishApi(runtime.hub, runtime.settings, runtime.guard, runtime.edge))
     .use(sseTransport(runtime))
     .use(runtime.ws.plugin)

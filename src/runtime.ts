@@ -3,17 +3,18 @@ import { EdgeAuth, type RemoteAddress } from './api/edge-auth'
 import { createAuthenticator } from './auth/authenticator'
 import { Lifecycle } from './api/lifecycle'
 import { RouteGuard } from './api/route-guard'
-import { MemoryBroker } from './broker/memory'
+import { createBackend } from './backend'
+import type { Readiness, RedisBroker } from './broker/redis'
 import type { Authenticator } from './auth/types'
-import { MemoryHistory } from './history/memory'
 import { SqliteHistory } from './history/sqlite'
-import type { HistoryStore } from './history/store'
 import { Hub } from './hub/hub'
-import type { EventId } from './hub/id'
 import { type Logger, silentLogger } from './log'
 import type { HubSettings } from './options'
 import { type BatchEncoder, type KeepAliveTimer, keepAliveTimer, sharedBatchEncoder } from './transports/sse'
 import { type WsOptions, wsTransport } from './transports/ws'
+
+/** The close code for sockets a resync ends (1012, "service restart"): reconnect and resume. */
+export const RESYNC_CLOSE = 1012
 
 /** What a Herald is built with besides its settings: code, not command-line values. */
 export interface RuntimeParts {
@@ -48,6 +49,13 @@ export class HeraldRuntime {
   readonly encode: BatchEncoder = sharedBatchEncoder()
   /** Tokens → principals (`--jwt-*`, `--public`); `enabled` false when no key is configured. */
   readonly auth: Authenticator
+  /** With `--redis`: the node's Redis broker (connections, readiness); undefined for one process. */
+  readonly cluster: RedisBroker | undefined
+  /**
+   * Resolves once Herald can serve: at once for one process; with Redis, once connected. Rejects
+   * when the first connection attempt failed (Herald keeps trying; `readiness` says when it is back).
+   */
+  readonly started: Promise<void>
   private closing: Promise<void> | undefined
 
   constructor(
@@ -59,13 +67,14 @@ export class HeraldRuntime {
     const startedAt = { ms: Date.now(), seq: 0 }
     // Before the store is opened: a bad key is a bad option (ConfigError), nothing to clean up.
     this.auth = parts.auth ?? createAuthenticator(settings)
-    const history = historyStore(settings, startedAt)
+    const { history, broker, cluster } = createBackend(settings, startedAt, log)
+    this.cluster = cluster
     if (history instanceof SqliteHistory && history.repaired) {
       log.warn('repaired event ids the store must not serve (written by an older Herald or edited by hand); clients holding them get a reset', { store: settings.store, ...history.repaired })
     }
     this.hub = new Hub({
       history,
-      broker: new MemoryBroker(history, { maxIdSkewMs: settings.maxIdSkewMs }),
+      broker,
       maxDataBytes: settings.maxMessageBytes,
       queueLimit: settings.queueSize,
       maxReplay: Math.max(settings.historySize, 10_000),
@@ -95,6 +104,27 @@ export class HeraldRuntime {
     this.ws = wsTransport(this.hub, this.wsOptions, log, this.guard, this.edge)
     this.keepAlive = keepAliveTimer(this.hub, settings.keepAliveMs)
     this.hub.report('gauges', 'sseKeepAliveTimers', () => (this.keepAlive.running() ? 1 : 0))
+    cluster?.onResync((reason) => this.resync(reason))
+    this.started = cluster?.start() ?? Promise.resolve()
+    // Awaited by whoever must (main.ts with --redis-start require); never an unhandled rejection.
+    this.started.catch(() => {})
+  }
+
+  /** For `/readyz`: not ready while shutting down, or (with Redis) while not connected and in step. */
+  readiness(): Readiness | { ready: false; reason: 'draining'; message: string } {
+    if (this.lifecycle.draining) return { ready: false, reason: 'draining', message: 'Herald is shutting down' }
+    return this.cluster?.readiness() ?? { ready: true }
+  }
+
+  /**
+   * Ends every subscription and WebSocket so its client resumes from its last id (SSE streams end
+   * as on a shutdown, sockets close with 1012): the node could not prove it delivered every event
+   * (Redis lost its data, or the cluster log was trimmed past this node's read).
+   */
+  private resync(reason: string): void {
+    this.log.warn('every subscriber resumes', { reason, subscriptions: this.hub.stats().subscriptions, websockets: this.ws.count() })
+    for (const subscription of [...this.hub.liveSubscriptions()]) subscription.end('closed')
+    this.ws.closeAll(RESYNC_CLOSE, 'Herald resynchronized with the cluster: reconnect and resume with lastEventId')
   }
 
   /** True once shutdown has begun: Herald's routes answer 503 `shutting_down`. */
@@ -132,13 +162,6 @@ export class HeraldRuntime {
     this.keepAlive.stop()
     this.ws.closeAll(1001, 'server shutting down')
   }
-}
-
-/** The history store `store` names; both keep `historySize` events per topic and honour `historyTtlMs`. */
-function historyStore(settings: HubSettings, startedAt: EventId): HistoryStore {
-  const retention = { perTopic: settings.historySize, maxTopics: settings.historyTopics, ttlMs: settings.historyTtlMs, startedAt }
-  if (settings.store.startsWith('sqlite:')) return new SqliteHistory({ path: settings.store.slice('sqlite:'.length), maxIdSkewMs: settings.maxIdSkewMs, ...retention })
-  return new MemoryHistory(retention)
 }
 
 /** Waits for `promise`, at most `ms`; resolves with its value, or undefined on time-out. */

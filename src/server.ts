@@ -33,7 +33,7 @@ export const DEMO_PUBLIC_TOPICS: readonly string[] = [FEED_TOPIC]
  */
 export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
-  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, demoTokens: _demo, ...settings } = options
+  const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, demoTokens: _demo, redisStart: _start, ...settings } = options
   // Tokens for the demos, with or without a key (see demo-tokens.ts); throws ConfigError for a bad key.
   const authentication = serverAuth(options, DEMO_PUBLIC_TOPICS)
   // Pages trust what arrives there (markup every /feed page swaps in, who said what, who is online): only the server writes it.
@@ -43,8 +43,9 @@ export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger
   const methods = new RouteMethods()
   let draining = false
   const app = new Elysia({ name: 'herald-server' })
-    .onRequest(({ set }) => {
-      if (!draining) return
+    .onRequest(({ set, request }) => {
+      // /readyz says why itself (reason "draining"), for load balancers.
+      if (!draining || new URL(request.url).pathname === '/readyz') return
       set.status = 503
       set.headers['retry-after'] = '5'
       set.headers.connection = 'close'

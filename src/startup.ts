@@ -5,6 +5,7 @@
  */
 import { ConfigError } from './config'
 import { HubError } from './hub/errors'
+import { redactRedisUrl } from './redis/url'
 
 /**
  * The start line's `auth` field for each mode: who may publish, and how to configure a key. The
@@ -34,6 +35,8 @@ export const EXIT_CODES = {
   cannotListen: 3,
   /** The `--store` history cannot be opened: missing directory, no permission, not a Herald file, held by another process. */
   storeUnavailable: 4,
+  /** `--redis` cannot be reached at start (with `--redis-start require`, the default). */
+  redisUnavailable: 5,
 } as const
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES]
@@ -47,6 +50,7 @@ export function exitCodesHelp(): string {
     `  ${EXIT_CODES.badOption}  bad option (flag, environment variable or value)`,
     `  ${EXIT_CODES.cannotListen}  cannot listen: port in use, address not on this machine, or no permission`,
     `  ${EXIT_CODES.storeUnavailable}  --store cannot be opened (missing directory, permission, not a Herald file, held by another Herald)`,
+    `  ${EXIT_CODES.redisUnavailable}  --redis cannot be reached at start (with --redis-start require, the default)`,
   ].join('\n')
 }
 
@@ -111,6 +115,15 @@ export function buildFailure(error: unknown): StartupFailure {
     return { message: `${reason}; ${hint}`, exitCode: EXIT_CODES.storeUnavailable }
   }
   return unexpectedFailure(error)
+}
+
+/** Redis could not be reached at start (`--redis-start require`): where (password hidden), why, and the ways out. */
+export function redisFailure(error: unknown, url: string): StartupFailure {
+  const reason = oneLine(error instanceof Error ? error.message : String(error))
+  return {
+    message: `cannot reach Redis ${redactRedisUrl(url)}: ${reason}; start Redis or fix --redis (and its password), or start anyway with --redis-start degraded (/readyz answers 503 until Redis is reachable)`,
+    exitCode: EXIT_CODES.redisUnavailable,
+  }
 }
 
 /** Anything else that stops the start: one line with the reason; the code says it is not the user's doing. */

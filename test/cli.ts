@@ -28,9 +28,9 @@ export interface RunningCli {
 /** Flags every test run uses: loopback only, and no feed database file. */
 const QUIET = ['--host', '127.0.0.1', '--feed-db', ':memory:']
 
-/** Starts herald (`--port 0` unless `args` names one) and waits for its JSON start line. */
-export async function startCli(command: CliCommand, args: string[] = []): Promise<RunningCli> {
-  const child = Bun.spawn([...command.argv, ...QUIET, '--port', '0', '--log-format', 'json', ...args], { cwd: command.cwd, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+/** Starts herald (`--port 0` unless `args` names one) and waits for its JSON start line. `env` is added to this process's environment. */
+export async function startCli(command: CliCommand, args: string[] = [], env: Record<string, string> = {}): Promise<RunningCli> {
+  const child = Bun.spawn([...command.argv, ...QUIET, '--port', '0', '--log-format', 'json', ...args], { cwd: command.cwd, env: { ...process.env, ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   const logs: string[] = []
   ;(async () => {
     const decoder = new TextDecoder()
@@ -159,6 +159,18 @@ export function startupFailureTests(command: () => CliCommand): void {
     expect(result.code).toBe(2)
     const line = expectOneLine(result)
     expect(line).toContain('HERALD_JWT_SECRET')
+    expect(line).not.toContain('hunter2')
+  })
+
+  test('a --redis nothing answers exits 5 with one line naming it, password hidden', async () => {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const port = probe.port
+    probe.stop(true)
+    const result = await runCli(command(), [...QUIET, '--port', '0', '--redis', `redis://:hunter2@127.0.0.1:${port}`, '--redis-timeout', '500ms'])
+    expect(result.code).toBe(5)
+    const line = expectOneLine(result)
+    expect(line).toContain(`redis://:***@127.0.0.1:${port}`)
+    expect(line).toContain('--redis-start degraded')
     expect(line).not.toContain('hunter2')
   })
 

@@ -146,6 +146,15 @@ export class HeraldApi {
     return new Response(body, { headers: SSE_HEADERS })
   }
 
+  /**
+   * Resolves once Herald can serve: at once on one process; with `redis`, once connected to Redis
+   * and in step with the cluster. Rejects when the first attempt failed; Herald keeps trying (with
+   * backoff) and `/readyz` answers 200 once it is connected.
+   */
+  ready(): Promise<void> {
+    return this.runtime.started
+  }
+
   /** Counters and gauges, as `GET /stats` shows them. */
   stats(): HeraldStats {
     const memory = process.memoryUsage()

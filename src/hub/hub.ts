@@ -238,6 +238,8 @@ export class Hub {
       goLive([], undefined)
       return
     }
+    // A position another node already sent may be a moment ahead of this one: wait for it, briefly.
+    if (compareIds(after, this.options.broker.head()) > 0) await this.options.broker.reach?.(after)
     const head = this.options.broker.head()
     const buffered: HubEvent[] = []
     const listener: Subscriber = { receive: (delivery) => buffered.push(delivery.event), sees: visibilityOf(principal), internal: true }
