@@ -77,6 +77,12 @@ export interface HeraldOptions {
   public: string[]
   /** With a key configured: the demo pages may mint short-lived demo tokens (`POST /chat/token`) for anyone who asks. Always on without a key. Local play only. */
   demoTokens: boolean
+  /** The Redis that joins this node to a cluster (`redis://` or `rediss://` URL); '' = none (one node). */
+  redis: string
+  /** Prefix of every Redis key and channel of this cluster, so several clusters can share one Redis. */
+  redisPrefix: string
+  /** On a cluster: how long a node that stopped heartbeating (every nodeTtlMs / 5) still counts (/stats, chat presence), in milliseconds. */
+  nodeTtlMs: number
 }
 
 interface OptionRow<K extends keyof HeraldOptions> {
@@ -220,6 +226,41 @@ export function parseTtl(text: string): number {
   return value
 }
 
+/** A `redis://` or `rediss://` URL (user, password, host, port, /db). */
+function redisUrl(value: string): string {
+  const text = value.trim()
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new ConfigError('expected a URL such as redis://127.0.0.1:6379/0 or rediss://host:6380')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`expected redis:// or rediss://, got "${url.protocol}//"`)
+  return text
+}
+
+/** The URL as the start-up log shows it: any password replaced. */
+function redactUrl(value: string): string {
+  if (value === '') return value
+  const url = new URL(value)
+  if (url.password !== '') url.password = '***'
+  return url.toString()
+}
+
+/** 1 to 64 of A-Z a-z 0-9 _ - . : (it starts every key name). */
+function redisPrefix(value: string): string {
+  const text = value.trim()
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(text)) throw new ConfigError(`expected 1 to 64 of A-Z a-z 0-9 _ - . :, got "${value}"`)
+  return text
+}
+
+/** A node's time to live: 1 s to 5 min. */
+function nodeTtl(value: string): number {
+  const ms = parseDuration(value)
+  if (ms < 1000 || ms > 300_000) throw new ConfigError(`expected a duration from 1s to 5m, got "${value}"`)
+  return ms
+}
+
 function row<K extends keyof HeraldOptions>(r: OptionRow<K>): OptionRow<K> {
   return r
 }
@@ -261,6 +302,9 @@ export const OPTIONS = [
   row({ key: 'jwtCookie', flag: '--jwt-cookie', env: ['HERALD_JWT_COOKIE'], default: 'herald_token', shown: 'herald_token', description: 'the cookie a token may be carried in', parse: cookieName }),
   row({ key: 'public', flag: '--public', env: ['HERALD_PUBLIC'], default: [], shown: '(none)', description: 'selectors anyone may subscribe to without a token when a key is set, e.g. news/**,status (comma-separated)', parse: selectors }),
   row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
+  row({ key: 'redis', flag: '--redis', env: ['HERALD_REDIS'], default: '', shown: '(none: one node)', description: 'Redis URL that joins this node to a cluster, e.g. redis://127.0.0.1:6379/0 or rediss://… (password never logged)', parse: redisUrl, redact: redactUrl }),
+  row({ key: 'redisPrefix', flag: '--redis-prefix', env: ['HERALD_REDIS_PREFIX'], default: 'herald', shown: 'herald', description: 'prefix of every Redis key and channel, so several clusters can share one Redis', parse: redisPrefix }),
+  row({ key: 'nodeTtlMs', flag: '--node-ttl', env: ['HERALD_NODE_TTL'], default: 10_000, shown: '10s', description: 'with --redis: a node that stops heartbeating (every ttl/5) leaves /stats and its chat users go offline after this long (1s to 5m)', parse: nodeTtl }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { errorBody, errorResponse, STATUS_BY_CODE } from './api/errors'
 import { healthApi } from './api/health'
+import { clusterMembership, listenAddress } from './cluster/attach'
 import { staticHandler } from './api/static'
 // An embedded file (a path: see src/assets.d.ts). A program that compiles this module without
 // assets.d.ts (an app type-checking Herald's sources) has no type for a .js import; the path is
@@ -88,6 +89,8 @@ export function herald(options: HeraldPluginOptions = {}) {
   const log = logger ?? silentLogger
   const runtime = new HeraldRuntime(hubSettings(rest), log, { auth, serverTopics, remoteAddress })
   const api = new HeraldApi(runtime)
+  // With `redis`: this node heartbeats into the cluster from the moment the app listens (see src/cluster/).
+  api.cluster = clusterMembership(runtime, log)
   const cors = runtime.cors
   const required = wsServerOptions(runtime.wsOptions)
   const serveClient = staticHandler({ path: heraldClient as string, type: 'text/javascript; charset=utf-8' })
@@ -143,8 +146,13 @@ export function herald(options: HeraldPluginOptions = {}) {
         )
       }
       api.server = root.server ?? undefined
+      api.cluster?.start(listenAddress(root.server))
     })
-    .onStop(() => runtime.stopNow())
+    .onStop(() => {
+      runtime.stopNow()
+      // Leaves the cluster at once (not awaited: Elysia does not await onStop); without Redis it runs out within --node-ttl.
+      void api.cluster?.stop().finally(() => api.cluster?.link.close())
+    })
 
   /** Used on the root app, adds Herald's WebSocket settings to it (the host's own keys win, and are checked at start). */
   const mount = (app: Elysia) => {
