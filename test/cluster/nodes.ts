@@ -1,0 +1,32 @@
+/** Herald processes on one Redis, as a cluster test starts them. */
+import { join } from 'node:path'
+import { type RunningCli, startCli } from '../cli'
+import { cleanUp, REDIS_URL, uniquePrefix } from './redis'
+
+/** `bun src/main.ts`, run from the repository. */
+export const HERALD = { argv: [process.execPath, join(import.meta.dir, '..', '..', 'src', 'main.ts')], cwd: join(import.meta.dir, '..', '..') }
+
+/** Several nodes of one cluster (one prefix); `stop` kills them and deletes the prefix's keys. */
+export interface TestCluster {
+  prefix: string
+  nodes: RunningCli[]
+  stop(): Promise<void>
+}
+
+/** Starts `count` nodes on the test Redis under a fresh prefix, each with `args` (e.g. a short --node-ttl). */
+export async function startCluster(count: number, args: string[] = [], what = 'nodes'): Promise<TestCluster> {
+  const prefix = uniquePrefix(what)
+  const nodes: RunningCli[] = []
+  const stop = async () => {
+    for (const node of nodes) node.child.kill('SIGKILL')
+    await Promise.all(nodes.map((node) => node.child.exited))
+    await cleanUp(prefix)
+  }
+  try {
+    for (let i = 0; i < count; i++) nodes.push(await startCli(HERALD, ['--redis', REDIS_URL, '--redis-prefix', prefix, ...args]))
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { prefix, nodes, stop }
+}
