@@ -4,7 +4,7 @@ import { VERSION } from '../config'
 import type { Logger } from '../log'
 import type { HeraldRuntime } from '../runtime'
 import { ClusterKeys } from './keys'
-import { RedisLink } from './link'
+import { ClusterLink } from './link'
 import { ClusterMembership } from './membership'
 
 /**
@@ -15,7 +15,7 @@ import { ClusterMembership } from './membership'
 export function clusterMembership(runtime: HeraldRuntime, log: Logger): ClusterMembership | undefined {
   const { redis, redisPrefix, nodeTtlMs, maxConnections } = runtime.settings
   if (redis === '') return undefined
-  const link = new RedisLink(redis, {
+  const link = new ClusterLink(redis, {
     onChange: (up, error) => (up ? log.info('redis connected', { prefix: redisPrefix }) : log.warn('redis unreachable; retrying with backoff', { prefix: redisPrefix, error })),
   })
   return new ClusterMembership(link, new ClusterKeys(redisPrefix), {

@@ -1,9 +1,11 @@
 import { RedisClient } from 'bun'
 import { HubError } from '../hub/errors'
 
-export interface RedisLinkOptions {
+export interface ClusterLinkOptions {
   /** Longest a connection attempt may take, in milliseconds (default 2000). */
   connectTimeoutMs?: number
+  /** Longest a command may wait for its answer, in milliseconds (default 2000); past it the connection is dropped as untrustworthy. */
+  commandTimeoutMs?: number
   /** Wait after a failed attempt before the next one, doubling up to `maxBackoffMs` (defaults 100 and 5000 ms). */
   minBackoffMs?: number
   maxBackoffMs?: number
@@ -28,9 +30,13 @@ function isConnectionError(error: unknown): boolean {
  * come back: while it is down every command rejects at once with `store_unavailable`, and the next
  * command after a backoff (100 ms doubling to 5 s) tries a fresh connection. Bun's own offline
  * queue is off, because it would hold requests (and their memory) for as long as Redis is away.
- * The first command waits for the first connection attempt (at most `connectTimeoutMs`).
+ * The first command waits for the first connection attempt (at most `connectTimeoutMs`). A command
+ * unanswered after `commandTimeoutMs` rejects the same way and drops the connection.
+ *
+ * Its own connection, for the cluster's membership and the demos' shared state; the broker and
+ * history have theirs (a slow scan here never delays a publish there).
  */
-export class RedisLink {
+export class ClusterLink {
   private client: RedisClient | undefined
   private connecting: Promise<RedisClient> | undefined
   private nextAttemptAt = 0
@@ -42,7 +48,7 @@ export class RedisLink {
   constructor(
     /** `redis://` or `rediss://`, with the password in it if there is one. */
     readonly url: string,
-    private readonly options: RedisLinkOptions = {},
+    private readonly options: ClusterLinkOptions = {},
   ) {
     this.backoffMs = options.minBackoffMs ?? 100
   }
@@ -55,12 +61,19 @@ export class RedisLink {
   /** Sends one command. Rejects with `store_unavailable` while Redis is unreachable, `shutting_down` once closed, or Redis's own error. */
   async send(command: string, args: readonly (string | number)[] = []): Promise<unknown> {
     const client = await this.ready()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const ms = this.options.commandTimeoutMs ?? 2000
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`Redis did not answer ${command} within ${ms} ms`), { code: 'ERR_REDIS_CONNECTION_TIMEOUT' })), ms)
+    })
     try {
-      return await client.send(command, args.map(String))
+      return await Promise.race([client.send(command, args.map(String)), timeout])
     } catch (error) {
       if (!isConnectionError(error) && client.connected) throw error
       this.lost(client, error)
       throw unreachable(error)
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -1,6 +1,6 @@
 import { type Logger, silentLogger } from '../log'
 import type { ClusterKeys } from './keys'
-import type { RedisLink } from './link'
+import type { ClusterLink } from './link'
 import { type ClusterMember, type ClusterStats, type NodeCounters, type NodeReport, parseReport, sumCounters } from './report'
 
 /**
@@ -10,7 +10,7 @@ import { type ClusterMember, type ClusterStats, type NodeCounters, type NodeRepo
  * node's previous membership had not run out (0 on its first beat, or after it was away too long).
  * KEYS: nodes (zset), reports (hash). ARGV: id, report JSON, ttl ms.
  */
-const HEARTBEAT = `
+export const HEARTBEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local previous = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -80,7 +80,7 @@ export class ClusterMembership {
   private failing = false
 
   constructor(
-    readonly link: RedisLink,
+    readonly link: ClusterLink,
     readonly keys: ClusterKeys,
     private readonly options: MembershipOptions,
   ) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { MemoryBroker } from '../../src/broker/memory'
 import { ClusterKeys } from '../../src/cluster/keys'
-import { RedisLink } from '../../src/cluster/link'
+import { ClusterLink } from '../../src/cluster/link'
 import { ClusterMembership } from '../../src/cluster/membership'
 import { ClusterDirectory, type VersionedRoster } from '../../src/demos/chat/cluster-directory'
 import { MemoryHistory } from '../../src/history/memory'
@@ -24,7 +24,7 @@ interface TestNode {
   directory: ClusterDirectory
   connected: Set<string>
   rosters: VersionedRoster[]
-  link: RedisLink
+  link: ClusterLink
   /** As kill -9: no more heartbeats or scans, nothing said to Redis. */
   kill(): void
 }
@@ -46,7 +46,7 @@ describe.skipIf(!redisAvailable)('the chat directory on a cluster', () => {
     prefixes.push(prefix)
     const made: TestNode[] = []
     for (let i = 0; i < count; i++) {
-      const link = new RedisLink(REDIS_URL)
+      const link = new ClusterLink(REDIS_URL)
       const membership = new ClusterMembership(link, new ClusterKeys(prefix), { ttlMs: options.ttlMs ?? 10_000, counters: () => ({ connections: 0, sse: 0, websockets: 0, subscribers: 0, selectors: 0, queued: 0, published: 0, slowConsumers: {}, maxConnections: 0 }), version: 'test' })
       membership.start(`http://node-${i}`)
       await membership.beat()

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { ClusterKeys } from '../../src/cluster/keys'
-import { RedisLink } from '../../src/cluster/link'
+import { ClusterLink } from '../../src/cluster/link'
 import { RedisFeedStore } from '../../src/demos/feed/redis-store'
 import { cleanUp, REDIS_URL, redisAvailable, uniquePrefix } from './redis'
 
 describe.skipIf(!redisAvailable)('the feed on Redis', () => {
-  const links: RedisLink[] = []
+  const links: ClusterLink[] = []
   const prefixes: string[] = []
   afterEach(async () => {
     for (const link of links.splice(0)) link.close()
@@ -16,7 +16,7 @@ describe.skipIf(!redisAvailable)('the feed on Redis', () => {
     const prefix = uniquePrefix('feed')
     prefixes.push(prefix)
     return Array.from({ length: count }, () => {
-      const link = new RedisLink(REDIS_URL)
+      const link = new ClusterLink(REDIS_URL)
       links.push(link)
       return new RedisFeedStore(link, new ClusterKeys(prefix), keep)
     })
@@ -57,7 +57,7 @@ describe.skipIf(!redisAvailable)('the feed on Redis', () => {
 })
 
 test('with Redis unreachable, the feed store rejects with store_unavailable at once', async () => {
-  const link = new RedisLink('redis://127.0.0.1:1', { connectTimeoutMs: 500 })
+  const link = new ClusterLink('redis://127.0.0.1:1', { connectTimeoutMs: 500 })
   try {
     const store = new RedisFeedStore(link, new ClusterKeys('nowhere'))
     await expect(store.add('ada', 'hello')).rejects.toMatchObject({ code: 'store_unavailable' })

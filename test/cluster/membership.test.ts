@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { ClusterKeys } from '../../src/cluster/keys'
-import { RedisLink } from '../../src/cluster/link'
+import { ClusterLink } from '../../src/cluster/link'
 import { ClusterMembership } from '../../src/cluster/membership'
 import type { NodeCounters } from '../../src/cluster/report'
 import { waitFor } from '../helpers'
@@ -11,7 +11,7 @@ function counters(connections: number, extra: Partial<NodeCounters> = {}): NodeC
 }
 
 describe.skipIf(!redisAvailable)('cluster membership on Redis', () => {
-  const started: { membership: ClusterMembership; link: RedisLink }[] = []
+  const started: { membership: ClusterMembership; link: ClusterLink }[] = []
   const prefixes: string[] = []
   afterEach(async () => {
     for (const { membership, link } of started.splice(0)) {
@@ -22,7 +22,7 @@ describe.skipIf(!redisAvailable)('cluster membership on Redis', () => {
   })
 
   function node(prefix: string, ttlMs: number, read: () => NodeCounters, id?: string) {
-    const link = new RedisLink(REDIS_URL)
+    const link = new ClusterLink(REDIS_URL)
     const membership = new ClusterMembership(link, new ClusterKeys(prefix), { ttlMs, counters: read, version: 'test', ...(id && { id }) })
     started.push({ membership, link })
     return membership
@@ -135,7 +135,7 @@ describe.skipIf(!redisAvailable)('cluster membership on Redis', () => {
 
 test('without Redis: the heartbeat fails quietly, stats say redis down and list this node alone', async () => {
   // Port 1 on loopback: nothing listens there.
-  const link = new RedisLink('redis://127.0.0.1:1', { connectTimeoutMs: 500 })
+  const link = new ClusterLink('redis://127.0.0.1:1', { connectTimeoutMs: 500 })
   const membership = new ClusterMembership(link, new ClusterKeys('nowhere'), { ttlMs: 5000, counters: () => counters(2), version: 'test' })
   try {
     await membership.beat()

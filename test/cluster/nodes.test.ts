@@ -55,10 +55,10 @@ describe.skipIf(!redisAvailable)('two nodes on one Redis', () => {
       expect((await fetchStats(a)).connections).toBe(2)
       expect((await fetchStats(b)).connections).toBe(1)
       for (const base of [a, b]) {
-        const view = await waitFor(async () => {
+        const view = (await waitFor(async () => {
           const stats = await clusterStats(base)
-          return stats.totals.connections === 3 && stats
-        }, `the cluster's 3 connections in ${base}/stats`)
+          return stats.totals.connections === 3 ? stats : undefined
+        }, `the cluster's 3 connections in ${base}/stats`)) as ClusterStats
         expect(view.totals).toMatchObject({ connections: 3, sse: 2, websockets: 1 })
         expect(view.nodes.map((node) => node.address).sort()).toEqual([a, b].sort())
         expect(view.nodes.map((node) => node.counters.maxConnections)).toEqual([2, 2])

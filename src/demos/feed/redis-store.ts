@@ -1,5 +1,5 @@
 import type { ClusterKeys } from '../../cluster/keys'
-import type { RedisLink } from '../../cluster/link'
+import type { ClusterLink } from '../../cluster/link'
 import type { Post } from './store'
 
 /**
@@ -41,7 +41,7 @@ export class RedisFeedStore {
   private readonly posts: string
 
   constructor(
-    private readonly link: RedisLink,
+    private readonly link: ClusterLink,
     keys: ClusterKeys,
     private readonly keep: number = REDIS_FEED_KEEP,
   ) {

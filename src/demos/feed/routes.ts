@@ -7,7 +7,7 @@ import { type Html, html } from './html'
 import { isUserName, randomUserName } from './names'
 import { type FormState, feedPage, postForm, postItems } from './render'
 import type { ClusterKeys } from '../../cluster/keys'
-import type { RedisLink } from '../../cluster/link'
+import type { ClusterLink } from '../../cluster/link'
 import { RedisFeedStore } from './redis-store'
 import { FeedStore, type Post } from './store'
 
@@ -27,7 +27,7 @@ export interface FeedOptions {
 
 /** Where a cluster's feed keeps its posts (every node the same), instead of `feedDb`. */
 export interface SharedFeed {
-  link: RedisLink
+  link: ClusterLink
   keys: ClusterKeys
 }
 
