@@ -1,6 +1,7 @@
 /** Herald processes on one Redis, as a cluster test starts them. */
 import { join } from 'node:path'
 import { type RunningCli, startCli } from '../cli'
+import { SseClient } from '../helpers'
 import { cleanUp, REDIS_URL, uniquePrefix } from './redis'
 
 /** `bun src/main.ts`, run from the repository. */
@@ -29,4 +30,24 @@ export async function startCluster(count: number, args: string[] = [], what = 'n
     throw error
   }
   return { prefix, nodes, stop }
+}
+
+/**
+ * True when an event published on node `from` reaches an SSE subscriber of node `to` within `ms`:
+ * the cluster has a broker that carries events between nodes (the Redis broker). A real check of
+ * the feature, for the tests that need it (`test.skipIf(!crossNode)`).
+ */
+export async function eventsCrossNodes(from: string, to: string, ms = 3000): Promise<boolean> {
+  const topic = `probe/${crypto.randomUUID()}`
+  const sse = await SseClient.open(`${to}/events?topic=${topic}`)
+  try {
+    const published = await fetch(`${from}/topics/${topic}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'probe' })
+    if (published.status !== 200) return false
+    await sse.waitForMessages(1, ms)
+    return true
+  } catch {
+    return false
+  } finally {
+    sse.close()
+  }
 }
