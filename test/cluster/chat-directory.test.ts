@@ -180,4 +180,19 @@ describe.skipIf(!redisAvailable)('the chat directory on a cluster', () => {
       client.close()
     }
   })
+
+  test('after Redis restarted empty, each node claims again the names of the pages still connected to it', async () => {
+    const [a, b] = (await cluster(2)) as [TestNode, TestNode]
+    a.connected.add(KEY_A)
+    expect(await a.directory.claim('ada', KEY_A)).toBeUndefined()
+    await a.directory.join('lobby', 'ada')
+    await cleanUp(prefixes.at(-1) as string)
+    expect(await b.directory.holder('ada')).toBeUndefined()
+    // Its next heartbeat finds its membership gone: it is back, and so are its pages' names.
+    await a.membership.beat()
+    expect(await b.directory.holder('ada')).toBe(KEY_A)
+    expect(await b.directory.claim('ada', KEY_B)).toBe('taken')
+    // Rooms are not restored: the page re-enters when it reconnects.
+    expect(await b.directory.roster('lobby')).toEqual([])
+  })
 })

@@ -51,3 +51,11 @@ export async function eventsCrossNodes(from: string, to: string, ms = 3000): Pro
     sse.close()
   }
 }
+
+/** A TCP port nothing listens on now. */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = server.port
+  server.stop(true)
+  return port
+}

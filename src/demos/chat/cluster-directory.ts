@@ -62,9 +62,15 @@ export class ClusterDirectory implements ChatDirectory {
     this.prefix = `${k.key('chat')}:`
     this.keys = [k.key('chat', 'claims'), k.key('chat', 'pending'), k.nodes, k.key('chat', 'nodes'), k.key('chat', 'version')]
     this.timer = setInterval(() => void this.scan(), options.scanMs)
-    // Counted as gone while cut from Redis: its users were taken offline; claim them back for the pages still here.
+    // Counted as gone while cut from Redis (or Redis restarted empty): its users were taken offline
+    // or forgotten; claim their names again for the pages still connected here.
     this.removeBeat = cluster.onBeat(async (rejoined) => {
-      if (rejoined) for (const [name, key] of this.local) if (options.connected(key)) await this.run(CONFIRM, [name, key, cluster.id])
+      if (!rejoined) return
+      for (const [name, key] of [...this.local]) {
+        const [status, changed] = options.connected(key) ? ((await this.run(CLAIM, [name, key, options.graceMs, options.maxNames, cluster.id])) as [string, RosterReply[]]) : ['gone', []]
+        await this.publish(changed)
+        if (status !== 'ok') this.local.delete(name)
+      }
     })
   }
 
