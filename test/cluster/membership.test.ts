@@ -67,8 +67,8 @@ describe.skipIf(!redisAvailable)('cluster membership on Redis', () => {
     ;(b as unknown as { timer?: Timer }).timer && clearInterval((b as unknown as { timer: Timer }).timer)
     dead?.link.close()
     const diedAt = Date.now()
-    await waitFor(() => a.stats().alive === 2, 'the dead node gone from the view', 3000)
-    expect(Date.now() - diedAt).toBeLessThan(600 + 2 * a.intervalMs + 200)
+    await waitFor(() => a.stats().alive === 2, "the dead node gone from the view", 4000)
+    expect(Date.now() - diedAt).toBeLessThan(600 + 3000)
     expect(a.isAlive(b.id)).toBe(false)
     // c leaves cleanly: gone from the next heartbeat on.
     await c.stop()
@@ -144,7 +144,7 @@ test('without Redis: the heartbeat fails quietly, stats say redis down and list 
     // While it is down, commands fail at once (no queue holding them).
     const before = performance.now()
     await expect(link.send('PING')).rejects.toMatchObject({ code: 'store_unavailable' })
-    expect(performance.now() - before).toBeLessThan(100)
+    expect(performance.now() - before).toBeLessThan(500)
   } finally {
     await membership.stop()
     link.close()
