@@ -11,6 +11,9 @@
  * | `--jwt-key` only + `--demo-tokens` | on | a secret generated at start (HS tokens; the key keeps the others) | `--public` only |
  * | a key, no `--demo-tokens` | off | | `--public` only |
  *
+ * On a cluster (`--redis`), "a secret generated at start" is instead one secret every node shares,
+ * kept in Redis (see shared-secret.ts), so a token one node minted verifies on every other.
+ *
  * Without a key the generated secret is the only thing a token can be checked with, so the only
  * tokens there can be are the ones this server minted (the demos' own claims): the Authenticator
  * `verifiesWithoutKey`, and a request with one gets its principal (src/api/edge-auth.ts).
