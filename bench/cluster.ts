@@ -171,7 +171,7 @@ async function singleRound(): Promise<GroupResult[]> {
 }
 
 async function clusterRound(round: number): Promise<GroupResult[]> {
-  const prefix = `herald-bench:${process.pid}:${round}`
+  const prefix = `herald-bench-${process.pid}-${round}`
   const options = { redis: REDIS, redisPrefix: prefix }
   const [a, b] = await Promise.all([startNode('node A', options), startNode('node B', options)])
   try {

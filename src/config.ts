@@ -247,10 +247,10 @@ function redactUrl(value: string): string {
   return url.toString()
 }
 
-/** 1 to 64 of A-Z a-z 0-9 _ - . : (it starts every key name). */
+/** 1 to 64 of A-Z a-z 0-9 _ . - (it starts every key name; no `:`, which ends it, so two clusters' keys never meet). */
 function redisPrefix(value: string): string {
   const text = value.trim()
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(text)) throw new ConfigError(`expected 1 to 64 of A-Z a-z 0-9 _ - . :, got "${value}"`)
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(text)) throw new ConfigError(`expected 1 to 64 of A-Z a-z 0-9 _ . - (no ":"), got "${value}"`)
   return text
 }
 

@@ -1,7 +1,6 @@
 import { Elysia } from 'elysia'
 import { errorBody, errorResponse, STATUS_BY_CODE } from './api/errors'
 import { healthApi } from './api/health'
-import { clusterMembership, listenAddress } from './cluster/attach'
 import { staticHandler } from './api/static'
 // An embedded file (a path: see src/assets.d.ts). A program that compiles this module without
 // assets.d.ts (an app type-checking Herald's sources) has no type for a .js import; the path is
@@ -18,6 +17,7 @@ import { HeraldRuntime } from './runtime'
 import { sseTransport } from './transports/sse'
 import { wsServerOptions } from './transports/ws'
 import { checkWebSocketSettings, type WebSocketSettings } from './websocket-settings'
+import { clusterMembership, listenAddress } from './cluster/attach'
 
 /** Herald's paths (under the prefix) and the methods each serves; any other method gets 405. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {

@@ -35,9 +35,9 @@ export const DEMO_PUBLIC_TOPICS: readonly string[] = [FEED_TOPIC]
 export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger = silentLogger) {
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
   const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, demoTokens: _demo, ...settings } = options
+  // Tokens for the demos, with or without a key (see demo-tokens.ts); throws ConfigError for a bad key.
   // On a cluster the nodes share the generated demo secret (kept in Redis), so a token works on every node.
   const secret = options.redis === '' ? undefined : new RedisDemoSecret()
-  // Tokens for the demos, with or without a key (see demo-tokens.ts); throws ConfigError for a bad key.
   const authentication = serverAuth(options, DEMO_PUBLIC_TOPICS, secret)
   // Pages trust what arrives there (markup every /feed page swaps in, who said what, who is online): only the server writes it.
   const realtime = herald({ ...settings, logger: log, serverTopics: DEMO_SERVER_TOPICS, auth: authentication.auth })

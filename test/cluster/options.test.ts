@@ -30,8 +30,9 @@ test('the start-up log never shows a Redis password', () => {
 test('--redis-prefix: 1 to 64 safe characters, at the exact boundary', () => {
   expect(parse(['--redis-prefix', 'a'.repeat(64)]).redisPrefix).toBe('a'.repeat(64))
   expect(() => parse(['--redis-prefix', 'a'.repeat(65)])).toThrow('--redis-prefix')
-  expect(parse(['--redis-prefix', 'prod:eu-1.herald_2']).redisPrefix).toBe('prod:eu-1.herald_2')
-  for (const bad of ['with space', 'star*', '{tag}', 'é']) expect(() => parse(['--redis-prefix', bad])).toThrow('--redis-prefix')
+  expect(parse(['--redis-prefix', 'prod-eu-1.herald_2']).redisPrefix).toBe('prod-eu-1.herald_2')
+  // No ':' (it ends the prefix in every key: `shop` and `shop:x` would share keys), no glob characters.
+  for (const bad of ['with space', 'star*', '{tag}', 'é', 'shop:x']) expect(() => parse(['--redis-prefix', bad])).toThrow('--redis-prefix')
 })
 
 test('--node-ttl: 1 s to 5 min, at the exact boundaries', () => {

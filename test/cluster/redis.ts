@@ -20,9 +20,9 @@ export const redisAvailable: boolean = await (async () => {
   }
 })()
 
-/** A prefix no other test (or run) uses: `herald-test:<what>:<random>`. */
+/** A prefix no other test (or run) uses: `herald-test-<what>-<random>` (a valid --redis-prefix: no ':'). */
 export function uniquePrefix(what: string): string {
-  return `herald-test:${what}:${crypto.randomUUID().slice(0, 8)}`
+  return `herald-test-${what}-${crypto.randomUUID().slice(0, 8)}`
 }
 
 /** A plain client for a test's own reads and writes. */
