@@ -217,15 +217,6 @@ function storeSpec(value: string): StoreSpec {
   throw new ConfigError(`expected "memory" or "sqlite:PATH" (e.g. sqlite:./herald.db), got "${value}"`)
 }
 
-/** A retention age: 0 (forever), a duration as for parseDuration, or whole days such as `7d` (at most 365d). */
-export function parseTtl(text: string): number {
-  const days = /^\s*(\d+)\s*d\s*$/i.exec(text)
-  if (!days) return parseDuration(text)
-  const value = Number(days[1]) * 86_400_000
-  if (value > 365 * 86_400_000) throw new ConfigError(`"${text}" is more than 365d`)
-  return value
-}
-
 /** A `redis://` or `rediss://` URL (user, password, host, port, /db). */
 function redisUrl(value: string): string {
   const text = value.trim()
@@ -252,6 +243,15 @@ function redisPrefix(value: string): string {
   const text = value.trim()
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(text)) throw new ConfigError(`expected 1 to 64 of A-Z a-z 0-9 _ . - (no ":"), got "${value}"`)
   return text
+}
+
+/** A retention age: 0 (forever), a duration as for parseDuration, or whole days such as `7d` (at most 365d). */
+export function parseTtl(text: string): number {
+  const days = /^\s*(\d+)\s*d\s*$/i.exec(text)
+  if (!days) return parseDuration(text)
+  const value = Number(days[1]) * 86_400_000
+  if (value > 365 * 86_400_000) throw new ConfigError(`"${text}" is more than 365d`)
+  return value
 }
 
 /** A node's time to live: 1 s to 5 min. */
@@ -301,9 +301,9 @@ export const OPTIONS = [
   row({ key: 'jwtMaxSelectors', flag: '--jwt-max-selectors', env: ['HERALD_JWT_MAX_SELECTORS'], default: 100, shown: '100', description: 'most selectors in each of a token\'s herald.publish and herald.subscribe lists (more → 401 invalid_token)', parse: integer(1, 10_000) }),
   row({ key: 'jwtCookie', flag: '--jwt-cookie', env: ['HERALD_JWT_COOKIE'], default: 'herald_token', shown: 'herald_token', description: 'the cookie a token may be carried in', parse: cookieName }),
   row({ key: 'public', flag: '--public', env: ['HERALD_PUBLIC'], default: [], shown: '(none)', description: 'selectors anyone may subscribe to without a token when a key is set, e.g. news/**,status (comma-separated)', parse: selectors }),
-  row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
   row({ key: 'redis', flag: '--redis', env: ['HERALD_REDIS'], default: '', shown: '(none: one node)', description: 'Redis URL that joins this node to a cluster, e.g. redis://127.0.0.1:6379/0 or rediss://… (password never logged)', parse: redisUrl, redact: redactUrl }),
   row({ key: 'redisPrefix', flag: '--redis-prefix', env: ['HERALD_REDIS_PREFIX'], default: 'herald', shown: 'herald', description: 'prefix of every Redis key and channel, so several clusters can share one Redis', parse: redisPrefix }),
+  row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
   row({ key: 'nodeTtlMs', flag: '--node-ttl', env: ['HERALD_NODE_TTL'], default: 10_000, shown: '10s', description: 'with --redis: a node that stops heartbeating (every ttl/5) leaves /stats and its chat users go offline after this long (1s to 5m)', parse: nodeTtl }),
 ] as const
 
