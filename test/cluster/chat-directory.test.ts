@@ -195,4 +195,67 @@ describe.skipIf(!redisAvailable)('the chat directory on a cluster', () => {
     // Rooms are not restored: the page re-enters when it reconnects.
     expect(await b.directory.roster('lobby')).toEqual([])
   })
+
+  test('a page that reconnects through another node while its node dies keeps its name and rooms', async () => {
+    const [a, b] = (await cluster(2, { ttlMs: 600 })) as [TestNode, TestNode]
+    a.connected.add(KEY_A)
+    await a.directory.claim('ada', KEY_A)
+    expect(await a.directory.join('lobby', 'ada')).toEqual(['ada'])
+    a.kill()
+    // The page's socket dropped: it claims again (through b) and connects to b, before a's membership runs out.
+    expect(await b.directory.claim('ada', KEY_A)).toBeUndefined()
+    b.connected.add(KEY_A)
+    expect(await b.directory.join('lobby', 'ada')).toEqual(['ada'])
+    await Bun.sleep(600 + 400)
+    await b.directory.scan()
+    expect(await b.directory.roster('lobby')).toEqual(['ada'])
+    expect(await b.directory.holder('ada')).toBe(KEY_A)
+    expect(await b.directory.claim('ada', KEY_B)).toBe('taken')
+    expect(b.rosters.at(-1)?.users).toEqual(['ada'])
+  })
+
+  test('a page whose socket moves to another node keeps its rooms when the old socket closes', async () => {
+    const [a, b] = (await cluster(2)) as [TestNode, TestNode]
+    a.connected.add(KEY_A)
+    await a.directory.claim('ada', KEY_A)
+    await a.directory.join('lobby', 'ada')
+    expect(await b.directory.claim('ada', KEY_A)).toBeUndefined()
+    b.connected.add(KEY_A)
+    await b.directory.join('lobby', 'ada')
+    a.connected.delete(KEY_A)
+    for (let i = 0; i < 3; i++) for (const node of [a, b]) await node.directory.scan()
+    expect(await a.directory.roster('lobby')).toEqual(['ada'])
+    expect(await a.directory.claim('ada', KEY_B)).toBe('taken')
+    expect(b.directory.size).toBe(1)
+    expect(a.directory.size).toBe(0)
+  })
+
+  test('a tab closed right after joining leaves at the next scan, not after its grace', async () => {
+    const [a] = (await cluster(1, { graceMs: 60_000 })) as [TestNode]
+    a.connected.add(KEY_A)
+    await a.directory.claim('ada', KEY_A)
+    await a.directory.join('lobby', 'ada')
+    a.connected.delete(KEY_A)
+    await a.directory.scan()
+    expect(await a.directory.roster('lobby')).toEqual([])
+    expect(await a.directory.claim('ada', KEY_B)).toBeUndefined()
+  })
+
+  test('a page that claimed again and then showed up nowhere goes offline when its grace ends', async () => {
+    const [a, b] = (await cluster(2, { graceMs: 400 })) as [TestNode, TestNode]
+    a.connected.add(KEY_A)
+    await a.directory.claim('ada', KEY_A)
+    await a.directory.join('lobby', 'ada')
+    await Bun.sleep(450)
+    expect(await b.directory.claim('ada', KEY_A)).toBeUndefined()
+    a.connected.delete(KEY_A)
+    await a.directory.scan()
+    // Waiting for its page: still in the room, its name held.
+    expect(await a.directory.roster('lobby')).toEqual(['ada'])
+    expect(await b.directory.claim('ada', KEY_B)).toBe('taken')
+    await Bun.sleep(450)
+    await b.directory.scan()
+    expect(await a.directory.roster('lobby')).toEqual([])
+    expect(await b.directory.claim('ada', KEY_B)).toBeUndefined()
+  })
 })

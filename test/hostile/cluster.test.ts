@@ -4,8 +4,8 @@
  * - feed texts of every kind of character, through Redis's Lua JSON and back: exactly as written;
  * - chat names, rooms and keys of every kind at the HTTP edge of a clustered server: refused
  *   before they reach Redis, and no key under the prefix ever holds anything but safe characters;
- * - random sequences of pages claiming, connecting to either node, dropping, joining and leaving,
- *   checked against a model: a name has one holder, rosters hold exactly the connected users who
+ * - random sequences of pages claiming, connecting to either node, dropping, moving to the other
+ *   node (claiming again first, as a reconnecting page does), joining and leaving, checked against a model: a name has one holder, rosters hold exactly the connected users who
  *   joined, each change is published once, and the newest published roster is the true one.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
@@ -207,7 +207,7 @@ describe.skipIf(!redisAvailable)('hostile: random chat sessions on two nodes aga
         }
         for (let step = 0; step < 60; step++) {
           const page = rng.pick(PAGES)
-          const op = rng.pick(['connect', 'connect', 'drop', 'join', 'join', 'leave'] as const)
+          const op = rng.pick(['connect', 'connect', 'drop', 'join', 'join', 'leave', 'move'] as const)
           const record = model.holder.get(page.name)
           const what = `step ${step}: ${op} ${page.name}/${page.key.slice(-1)}`
           if (op === 'connect' && !model.connectedTo.has(page.key)) {
@@ -221,6 +221,16 @@ describe.skipIf(!redisAvailable)('hostile: random chat sessions on two nodes aga
               model.connectedTo.set(page.key, target)
               model.holder.set(page.name, { key: page.key, seen: true })
             }
+          } else if (op === 'move' && model.connectedTo.has(page.key) && record?.key === page.key) {
+            // Its socket drops and it reconnects, to the other node: it claims again (through any node),
+            // connects there, and the old socket is seen closed before or after the new node finds it.
+            const from = model.connectedTo.get(page.key) as number
+            const to = 1 - from
+            expect(await node().directory.claim(page.name, page.key), what).toBeUndefined()
+            ;(nodes[to] as (typeof nodes)[number]).connected.add(page.key)
+            if (rng.chance(0.5)) await settle()
+            ;(nodes[from] as (typeof nodes)[number]).connected.delete(page.key)
+            model.connectedTo.set(page.key, to)
           } else if (op === 'drop' && model.connectedTo.has(page.key)) {
             ;(nodes[model.connectedTo.get(page.key) as number] as (typeof nodes)[number]).connected.delete(page.key)
             model.connectedTo.delete(page.key)

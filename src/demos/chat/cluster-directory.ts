@@ -35,12 +35,14 @@ export interface VersionedRoster {
  * of every node, and each change is published once, by the node that made it, with a version.
  *
  * Whose page is connected where: only the node a page's WebSocket reaches can see it (its claim
- * topic has a subscriber there). Each node scans every `scanMs`: claims still waiting for their page
- * (a claim can be made on one node and the page connect to another) are checked against its own
- * subscribers and confirmed as its own; its own users whose page went away are marked offline
- * (out of their rooms); and the users of nodes that died (membership run out) are marked offline,
- * by whichever node scans first. A join that finds its page not yet found waits for a scan (at most
- * two scan periods) before it is refused. Redis traffic: one script per node per scan, whatever
+ * topic has a subscriber there). Each node scans every `scanMs`: claims made in the last grace
+ * (a claim can be made through one node and the page connect to another; a page reconnecting
+ * through another node claims again first) are checked against its own subscribers and confirmed
+ * as its own; its own users whose page went away are marked offline (out of their rooms); and the
+ * users of nodes that died (membership run out) are marked offline, by whichever node scans first.
+ * A user who claimed again since (a reconnect) keeps its rooms instead and has the rest of its
+ * grace to show up on some node. A join that finds its page not yet found waits for a scan (at
+ * most two scan periods) before it is refused. Redis traffic: one script per node per scan, whatever
  * the number of users; one or two per claim, join and leave.
  */
 export class ClusterDirectory implements ChatDirectory {
@@ -149,14 +151,13 @@ export class ClusterDirectory implements ChatDirectory {
     for (const [name, key] of [...this.local]) {
       if (this.options.connected(key)) continue
       this.local.delete(name)
-      await this.publish((await this.run(DISCONNECT, [name, key, this.cluster.id])) as RosterReply[])
+      await this.publish((await this.run(DISCONNECT, [name, key, this.cluster.id, this.options.graceMs])) as RosterReply[])
     }
     const [pending, changed] = (await this.run(SCAN, [this.options.graceMs])) as [string[], RosterReply[]]
     await this.publish(changed)
-    for (let i = 0; i + 1 < pending.length; i += 2) {
-      const name = pending[i] as string
-      const key = pending[i + 1] as string
-      if (this.options.connected(key)) await this.confirm(name, key)
+    for (let i = 0; i + 2 < pending.length; i += 3) {
+      const [name, key, node] = pending.slice(i, i + 3) as [string, string, string]
+      if (node !== this.cluster.id && this.options.connected(key)) await this.confirm(name, key)
     }
   }
 
