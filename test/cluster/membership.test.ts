@@ -36,9 +36,10 @@ describe.skipIf(!redisAvailable)('cluster membership on Redis', () => {
     const b = node(prefix, 5000, () => counters(4, { websockets: 2, slowConsumers: { ws: 5 } }))
     a.start('http://127.0.0.1:1')
     b.start('http://127.0.0.1:2')
+    // The first beats of both run at once (start); one more each, in turn, so each has read the other.
+    await Promise.all([a.beat(), b.beat()])
     await a.beat()
     await b.beat()
-    await a.beat()
     const view = a.stats()
     expect(view.self).toBe(a.id)
     expect(view.redis).toBe('up')

@@ -27,6 +27,8 @@ describe.skipIf(!redisAvailable)('Redis traffic of a node', () => {
     server.app.listen({ port: 0, hostname: '127.0.0.1' })
     base = `http://127.0.0.1:${server.app.server?.port}`
     await waitFor(() => sent.includes('heartbeat'), 'the first heartbeat')
+    // With the Redis broker, publishes are taken once it is connected (it connects in the background).
+    await waitFor(async () => (await fetch(`${base}/topics/warm/up`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status === 200, 'a first publish', 10_000)
   })
   afterAll(async () => {
     await server.app.stop(true)
