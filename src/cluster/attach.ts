@@ -15,7 +15,11 @@ import { ClusterMembership } from './membership'
 export function clusterMembership(runtime: HeraldRuntime, log: Logger): ClusterMembership | undefined {
   const { redis, redisPrefix, nodeTtlMs, maxConnections } = runtime.settings
   if (redis === '') return undefined
-  const link = new ClusterLink(redis, {
+  // The broker's connection settings, where this build has them: the password kept out of the URL, the command timeout.
+  const { redisPassword = '', redisTimeoutMs = 2000 } = runtime.settings as { redisPassword?: string; redisTimeoutMs?: number }
+  const link = new ClusterLink(withPassword(redis, redisPassword), {
+    connectTimeoutMs: redisTimeoutMs,
+    commandTimeoutMs: redisTimeoutMs,
     onChange: (up, error) => (up ? log.info('redis connected', { prefix: redisPrefix }) : log.warn('redis unreachable; retrying with backoff', { prefix: redisPrefix, error })),
   })
   return new ClusterMembership(link, new ClusterKeys(redisPrefix), {
@@ -38,6 +42,15 @@ export function clusterMembership(runtime: HeraldRuntime, log: Logger): ClusterM
       }
     },
   })
+}
+
+/** `url` with `password` in it, unless it has one already (or there is none). */
+export function withPassword(url: string, password: string): string {
+  if (password === '') return url
+  const parsed = new URL(url)
+  if (parsed.password !== '') return url
+  parsed.password = encodeURIComponent(password)
+  return parsed.toString()
 }
 
 /** Where a server listens, as other nodes and people would reach it: `http://<host>:<port>` (the machine's name for a wildcard address). */

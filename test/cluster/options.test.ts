@@ -42,3 +42,10 @@ test('--node-ttl: 1 s to 5 min, at the exact boundaries', () => {
   expect(() => parse(['--node-ttl', '300001'])).toThrow('--node-ttl')
   expect(parse([], { HERALD_NODE_TTL: '30s' }).nodeTtlMs).toBe(30_000)
 })
+
+test('the cluster connection takes the password from HERALD_REDIS_PASSWORD unless the URL has one', async () => {
+  const { withPassword } = await import('../../src/cluster/attach')
+  expect(withPassword('redis://10.0.0.5:6379/0', '')).toBe('redis://10.0.0.5:6379/0')
+  expect(new URL(withPassword('redis://10.0.0.5:6379/0', 'p@ss:/word')).password).toBe(encodeURIComponent('p@ss:/word'))
+  expect(withPassword('redis://:inurl@10.0.0.5:6379/0', 'other')).toBe('redis://:inurl@10.0.0.5:6379/0')
+})
