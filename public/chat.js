@@ -77,6 +77,8 @@ let room = ''
 let herald
 let session
 let roster = []
+/** The version of the roster shown (a cluster's rosters carry one: two nodes' may arrive in either order; the newest wins). */
+let rosterVersion = 0
 /** The token for `me` and when it expires (ms); got again by freshToken. */
 let current
 /** True once the room subscription runs (it starts when the inbox subscription is first live). */
@@ -344,7 +346,11 @@ function onEvent(message) {
     // Only the server publishes here; a `presence` on the room topic is anyone's and ignored.
     if (name === 'presence') {
       const users = rosterIn(message.data)
-      if (users) showRoster(users, id)
+      const version = Number.isSafeInteger(message.data?.version) ? message.data.version : undefined
+      if (users && (version === undefined || version > rosterVersion)) {
+        if (version !== undefined) rosterVersion = version
+        showRoster(users, id)
+      }
     }
   } else if (topic === roomTopic(room)) {
     if (name === 'message') {
@@ -402,6 +408,7 @@ joinForm.addEventListener('submit', (event) => {
   room = chosenRoom
   keep(localStorage, 'herald-chat-name', me)
   roster = []
+  rosterVersion = 0
   shown.clear()
   messages.replaceChildren()
   showRoster([], undefined)

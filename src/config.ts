@@ -90,6 +90,8 @@ export interface HeraldOptions {
   redisTimeoutMs: number
   /** Entries the cluster log keeps for nodes that fell behind (a node further behind makes its clients resume). */
   redisLogSize: number
+  /** On a cluster: how long a node that stopped heartbeating (every nodeTtlMs / 5) still counts (/stats, chat presence), in milliseconds. */
+  nodeTtlMs: number
 }
 
 /** What `--redis-start` accepts. */
@@ -264,6 +266,13 @@ export function parseTtl(text: string): number {
   return value
 }
 
+/** A node's time to live: 1 s to 5 min. */
+function nodeTtl(value: string): number {
+  const ms = parseDuration(value)
+  if (ms < 1000 || ms > 300_000) throw new ConfigError(`expected a duration from 1s to 5m, got "${value}"`)
+  return ms
+}
+
 function row<K extends keyof HeraldOptions>(r: OptionRow<K>): OptionRow<K> {
   return r
 }
@@ -311,6 +320,7 @@ export const OPTIONS = [
   row({ key: 'redisTimeoutMs', flag: '--redis-timeout', env: ['HERALD_REDIS_TIMEOUT'], default: 2000, shown: '2s', description: 'longest a Redis command or connection attempt may take (a publish past it gets 503 store_unavailable)', parse: positiveDuration(60_000) }),
   row({ key: 'redisLogSize', flag: '--redis-log', env: ['HERALD_REDIS_LOG'], default: 100_000, shown: '100000', description: 'entries the cluster log keeps for nodes that fell behind (a node further behind makes its clients resume)', parse: integer(1, 100_000_000) }),
   row({ key: 'demoTokens', flag: '--demo-tokens', env: ['HERALD_DEMO_TOKENS'], default: false, shown: 'off (always on with no key)', switch: true, description: 'with a key: the chat demo hands anyone who asks a 15-minute token for a name (POST /chat/token); local play only, never on a public server', parse: onOff }),
+  row({ key: 'nodeTtlMs', flag: '--node-ttl', env: ['HERALD_NODE_TTL'], default: 10_000, shown: '10s', description: 'with --redis: a node that stops heartbeating (every ttl/5) leaves /stats and its chat users go offline after this long (1s to 5m)', parse: nodeTtl }),
 ] as const
 
 export const DEFAULTS: HeraldOptions = Object.fromEntries(OPTIONS.map((option) => [option.key, option.default])) as unknown as HeraldOptions

@@ -18,6 +18,7 @@ import { HeraldRuntime } from './runtime'
 import { sseTransport } from './transports/sse'
 import { wsServerOptions } from './transports/ws'
 import { checkWebSocketSettings, type WebSocketSettings } from './websocket-settings'
+import { clusterMembership, listenAddress } from './cluster/attach'
 
 /** Herald's paths (under the prefix) and the methods each serves; any other method gets 405. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
@@ -92,6 +93,8 @@ export function herald(options: HeraldPluginOptions = {}) {
   const log = logger ?? silentLogger
   const runtime = new HeraldRuntime(hubSettings(rest), log, { auth, serverTopics, remoteAddress })
   const api = new HeraldApi(runtime)
+  // With `redis`: this node heartbeats into the cluster from the moment the app listens (see src/cluster/).
+  api.cluster = clusterMembership(runtime, log)
   const cors = runtime.cors
   const required = wsServerOptions(runtime.wsOptions)
   const serveClient = staticHandler({ path: heraldClient as string, type: 'text/javascript; charset=utf-8' })
@@ -149,8 +152,13 @@ export function herald(options: HeraldPluginOptions = {}) {
         )
       }
       api.server = root.server ?? undefined
+      api.cluster?.start(listenAddress(root.server))
     })
-    .onStop(() => runtime.stopNow())
+    .onStop(() => {
+      runtime.stopNow()
+      // Leaves the cluster at once (not awaited: Elysia does not await onStop); without Redis it runs out within --node-ttl.
+      void api.cluster?.stop().finally(() => api.cluster?.link.close())
+    })
 
   /** Used on the root app, adds Herald's WebSocket settings to it (the host's own keys win, and are checked at start). */
   const mount = (app: Elysia) => {

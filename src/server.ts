@@ -11,6 +11,7 @@ import { serverAuth } from './demos/demo-tokens'
 import { exampleStreams } from './demos/examples'
 import { FEED_TOPIC, liveFeed } from './demos/feed/routes'
 import { pages } from './demos/pages'
+import { RedisDemoSecret } from './demos/shared-secret'
 import { type Logger, silentLogger } from './log'
 import { herald } from './plugin'
 import { within } from './runtime'
@@ -35,10 +36,15 @@ export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger
   const options: HeraldOptions = { ...DEFAULTS, ...overrides }
   const { port: _port, host: _host, logLevel: _level, logFormat: _format, feedDb: _feed, staticDir, demoTokens: _demo, redisStart: _start, ...settings } = options
   // Tokens for the demos, with or without a key (see demo-tokens.ts); throws ConfigError for a bad key.
-  const authentication = serverAuth(options, DEMO_PUBLIC_TOPICS)
+  // On a cluster the nodes share the generated demo secret (kept in Redis), so a token works on every node.
+  const secret = options.redis === '' ? undefined : new RedisDemoSecret()
+  const authentication = serverAuth(options, DEMO_PUBLIC_TOPICS, secret)
   // Pages trust what arrives there (markup every /feed page swaps in, who said what, who is online): only the server writes it.
   const realtime = herald({ ...settings, logger: log, serverTopics: DEMO_SERVER_TOPICS, auth: authentication.auth })
   const api = realtime.herald
+  // With --redis: the demos keep their shared state (feed posts, chat names and rosters) in the cluster's Redis.
+  const cluster = api.cluster
+  if (cluster) secret?.attach(cluster)
   // The route table, for 405 on a wrong method; read on the first unrouted request.
   const methods = new RouteMethods()
   let draining = false
@@ -56,8 +62,8 @@ export function createServer(overrides: Partial<HeraldOptions> = {}, log: Logger
     .use(realtime)
     .use(exampleStreams())
     .use(builtInStreams(options))
-    .use(liveFeed(api.hub, options, log))
-    .use(chatDemo(api.hub, authentication))
+    .use(liveFeed(api.hub, options, log, cluster))
+    .use(chatDemo(api.hub, authentication, {}, cluster))
     .use(pages({ index: staticDir === '' }))
     .use(staticDir === '' ? new Elysia({ name: 'herald-no-static' }) : staticPlugin({ assets: staticDir, prefix: '/', alwaysStatic: false, indexHTML: true }))
   methods.from(() => app.routes)

@@ -1,3 +1,4 @@
+import type { ClusterStats } from '../src/cluster/report'
 import type { HubStats } from '../src/hub/hub'
 
 /** The body of GET /stats, as tests read it. */
@@ -6,6 +7,8 @@ export type Stats = Omit<HubStats, 'slowConsumers' | 'gauges'> & {
   memory: { rss: number; heapUsed: number }
   slowConsumers: { sse: number; ws: number }
   gauges: { sseAbortListeners: number; sseKeepAliveTimers: number; wsNativeTopics: number }
+  /** With --redis only. */
+  cluster?: ClusterStats
 }
 
 export async function fetchStats(base: string): Promise<Stats> {

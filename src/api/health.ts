@@ -14,6 +14,6 @@ export function healthApi(api: { stats(): HeraldStats }) {
     .get(
       '/stats',
       () => api.stats(),
-      { detail: { tags: ['Operations'], summary: 'Counters: events published, live subscribers, history size, WebSocket connections, memory' } },
+      { detail: { tags: ['Operations'], summary: 'Counters: events published, live subscribers, history size, WebSocket connections, memory (this node); with --redis also `cluster`: nodes alive, summed counts, each node' } },
     )
 }

@@ -1,4 +1,6 @@
 import type { Server } from 'bun'
+import type { ClusterMembership } from '../cluster/membership'
+import type { ClusterStats } from '../cluster/report'
 import { HubError } from '../hub/errors'
 import type { PublishInput } from '../hub/event'
 import type { HubStats } from '../hub/hub'
@@ -46,8 +48,8 @@ function rethrowForHost(error: unknown): never {
   throw forHost(error)
 }
 
-/** /stats: the hub's counters plus open WebSockets and process memory. */
-export type HeraldStats = HubStats & { websockets: number; memory: { rss: number; heapUsed: number } }
+/** /stats: the hub's counters plus open WebSockets and process memory (this node's), and with `redis` the cluster's. */
+export type HeraldStats = HubStats & { websockets: number; memory: { rss: number; heapUsed: number }; cluster?: ClusterStats }
 
 /**
  * The `herald` object a host app's handlers receive (`({ herald }) => …`) and `herald()` exposes:
@@ -58,6 +60,8 @@ export type HeraldStats = HubStats & { websockets: number; memory: { rss: number
 export class HeraldApi {
   /** Bun's server, once the app listens (for lifting the idle timeout of streams). */
   server: Server<unknown> | undefined
+  /** This node's membership of the cluster (with `redis`; undefined on a single node). */
+  cluster: ClusterMembership | undefined
 
   constructor(private readonly runtime: HeraldRuntime) {}
 
@@ -158,7 +162,8 @@ export class HeraldApi {
   /** Counters and gauges, as `GET /stats` shows them. */
   stats(): HeraldStats {
     const memory = process.memoryUsage()
-    return { ...this.runtime.hub.stats(), websockets: this.runtime.ws.count(), memory: { rss: memory.rss, heapUsed: memory.heapUsed } }
+    const cluster = this.cluster?.stats()
+    return { ...this.runtime.hub.stats(), websockets: this.runtime.ws.count(), memory: { rss: memory.rss, heapUsed: memory.heapUsed }, ...(cluster && { cluster }) }
   }
 
   /**

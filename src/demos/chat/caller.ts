@@ -2,7 +2,7 @@ import { findToken } from '../../auth/carriers'
 import type { AuthPrincipal, Authenticator } from '../../auth/types'
 import { HubError } from '../../hub/errors'
 import { parseSelector } from '../../hub/topics'
-import type { NameClaims } from './names'
+import type { ChatDirectory } from './directory'
 import { CHAT_NAME, claimTopic } from './topics'
 
 /** Who called a chat route: the principal of their token, and the name it gives them. */
@@ -40,13 +40,13 @@ export async function chatReader(request: Request, auth: Authenticator): Promise
  *   their page holds it (a token minted for a page's claim key covers that key's claim topic), so
  *   a page that lost its name cannot go on speaking under it with the token it still has.
  */
-export async function chatCaller(request: Request, auth: Authenticator, names: NameClaims | undefined): Promise<ChatCaller> {
+export async function chatCaller(request: Request, auth: Authenticator, names: Pick<ChatDirectory, 'holder'> | undefined): Promise<ChatCaller> {
   const token = headerToken(request)
   if (token === undefined) throw new HubError('missing_token', 'the chat needs your token: POST /chat/token {"name", "key"} gives one; send it as "Authorization: Bearer <token>"')
   const principal = await auth.verify(token)
   const name = principal.subject
   if (name === undefined || !CHAT_NAME.test(name)) throw new HubError('invalid_name', 'the chat shows your token\'s "sub" as your name, so it must be 1 to 24 of A-Z a-z 0-9 _ -')
-  const holder = names?.holder(name)
+  const holder = await names?.holder(name)
   if (holder !== undefined && !principal.maySubscribe(parseSelector(claimTopic(holder)))) {
     throw new HubError('name_taken', `${name} is held by another page now; get a token for a name of your own`)
   }

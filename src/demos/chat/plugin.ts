@@ -1,13 +1,14 @@
 import { Elysia, t } from 'elysia'
 import type { Authenticator } from '../../auth/types'
+import type { ClusterMembership } from '../../cluster/membership'
 import { HubError } from '../../hub/errors'
 import type { Hub } from '../../hub/hub'
 import { parseSelector } from '../../hub/topics'
 import type { DemoSigner } from '../demo-tokens'
 import { chatCaller, chatReader } from './caller'
 import { RoomHistory } from './history'
-import { NameClaims } from './names'
-import { Presence } from './presence'
+import { ClusterDirectory } from './cluster-directory'
+import { type ChatDirectory, LocalDirectory } from './directory'
 import { CHAT_NAME, CHAT_TEXT_MAX, CLAIM_KEY, chatSubscriptions, claimTopic, inboxTopic, roomTopic } from './topics'
 
 export interface ChatOptions {
@@ -23,6 +24,8 @@ export interface ChatOptions {
   claimGraceMs?: number
   /** Most names held at once; past it a new name is refused (503 `too_many_connections`); default 10,000. */
   maxNames?: number
+  /** On a cluster: milliseconds between each node's scans for pages that connected to it, users who left, and nodes that died; default 250. */
+  clusterScanMs?: number
 }
 
 /** How the chat authenticates: the server's Authenticator, and its demo signer (undefined: demo tokens are off). */
@@ -60,47 +63,45 @@ function checkText(text: string): void {
  * - `GET /chat/rooms/{room}/messages`: the room's recent messages, for whoever may subscribe to
  *   the room (a token, or anyone where subscribing is open).
  */
-export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOptions = {}) {
+export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOptions = {}, cluster?: ClusterMembership) {
   const sweepMs = options.presenceSweepMs ?? 1000
   const ttlMs = options.tokenTtlMs ?? 15 * 60_000
   const history = new RoomHistory({ perRoom: options.historyPerRoom ?? 50, rooms: options.historyRooms ?? 100 })
-  let presence: Presence | undefined
-  let names: NameClaims | undefined
+  let directory: ChatDirectory | undefined
   let detachHistory: (() => void) | undefined
   const running = () => {
-    if (!presence || !names) throw new HubError('shutting_down', 'the chat is not running')
-    return { presence, names }
+    if (!directory) throw new HubError('shutting_down', 'the chat is not running')
+    return directory
   }
   return new Elysia({ name: 'herald-chat' })
     .onStart(({ server }) => {
       if (!server) return
-      presence?.stop()
-      names?.clear()
-      names = new NameClaims({ connected: (key) => server.subscriberCount(claimTopic(key)) > 0, sweepMs, graceMs: options.claimGraceMs ?? 10_000, maxNames: options.maxNames ?? 10_000 })
-      const claims = names
-      presence = new Presence(hub, { isOnline: (user) => claims.online(user), sweepMs })
+      directory?.stop()
+      const connected = (key: string) => server.subscriberCount(claimTopic(key)) > 0
+      const limits = { connected, graceMs: options.claimGraceMs ?? 10_000, maxNames: options.maxNames ?? 10_000 }
+      // On a cluster names and rosters live in Redis, so every node agrees on them (see cluster-directory.ts).
+      directory = cluster ? new ClusterDirectory(hub, cluster, { ...limits, scanMs: options.clusterScanMs ?? 250 }) : new LocalDirectory(hub, { ...limits, sweepMs })
       detachHistory ??= hub.watch(['chat/room/*'], (delivery) => history.receive(delivery))
     })
     .onStop(() => {
-      presence?.stop()
-      presence = undefined
-      names?.clear()
-      names = undefined
+      directory?.stop()
+      directory = undefined
       detachHistory?.()
       detachHistory = undefined
       history.clear()
     })
     .post(
       '/chat/token',
-      ({ body }) => {
+      async ({ body }) => {
         if (!demo) {
           throw new HubError('not_found', 'this server hands out no demo tokens: it has a key configured. Start it with --demo-tokens to play with the chat locally (never on a public server), or bring a token of your own')
         }
         checkName(body.name, 'a name')
         if (!CLAIM_KEY.test(body.key)) throw new HubError('invalid_key', 'key is 16 to 64 of A-Z a-z 0-9 _ -, made up by the page and kept for the tab')
-        const refusal = running().names.claim(body.name, body.key)
+        const refusal = await running().claim(body.name, body.key)
         if (refusal === 'taken') throw new HubError('name_taken', `${body.name} is already in the chat; pick another name`)
         if (refusal === 'full') throw new HubError('too_many_connections', 'the chat holds as many names as it can; try again later')
+        await demo.ready?.()
         const { token, expiresAt } = demo.sign({ sub: body.name, subscribe: chatSubscriptions(body.key) }, ttlMs)
         return { name: body.name, token, expiresAt }
       },
@@ -119,7 +120,7 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
       '/chat/rooms/:room/messages',
       async ({ params, body, request }) => {
         checkName(params.room, 'a room')
-        const { principal, name } = await chatCaller(request, auth, running().names)
+        const { principal, name } = await chatCaller(request, auth, running())
         const topic = roomTopic(params.room)
         if (!principal.maySubscribe(parseSelector(topic))) throw new HubError('forbidden_topic', `your token does not cover ${topic}, so you may not speak there`)
         checkText(body.text)
@@ -136,7 +137,7 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
       '/chat/users/:name/messages',
       async ({ params, body, request }) => {
         checkName(params.name, 'a name')
-        const { name } = await chatCaller(request, auth, running().names)
+        const { name } = await chatCaller(request, auth, running())
         checkText(body.text)
         const [event] = await hub.publish([{ topic: inboxTopic(params.name), event: 'direct', data: { from: name, to: params.name, text: body.text }, private: true }])
         return { id: event?.id ?? '' }
@@ -151,11 +152,10 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
       '/chat/rooms/:room/join',
       async ({ params, request }) => {
         checkName(params.room, 'a room')
-        const { name } = await chatCaller(request, auth, running().names)
-        if (!running().presence.join(params.room, name)) {
-          throw new HubError('not_subscribed', `${name} is not connected: subscribe to your claim topic (chat/claim/<key>) over /ws first, then join`)
-        }
-        return { room: params.room, users: running().presence.roster(params.room) }
+        const { name } = await chatCaller(request, auth, running())
+        const users = await running().join(params.room, name)
+        if (!users) throw new HubError('not_subscribed', `${name} is not connected: subscribe to your claim topic (chat/claim/<key>) over /ws first, then join`)
+        return { room: params.room, users }
       },
       {
         detail: { tags: ['Demos'], summary: 'Chat: enter a room\'s roster (as your token\'s sub)', description: 'Adds you to the roster of chat/presence/{room}, which the server publishes. 409 not_subscribed unless your page is connected (subscribed to its claim topic over /ws).' },
@@ -166,9 +166,8 @@ export function chatDemo(hub: Hub, { auth, demo }: ChatAuth, options: ChatOption
       '/chat/rooms/:room/leave',
       async ({ params, request }) => {
         checkName(params.room, 'a room')
-        const { name } = await chatCaller(request, auth, running().names)
-        running().presence.leave(params.room, name)
-        return { room: params.room, users: running().presence.roster(params.room) }
+        const { name } = await chatCaller(request, auth, running())
+        return { room: params.room, users: await running().leave(params.room, name) }
       },
       {
         detail: { tags: ['Demos'], summary: 'Chat: leave a room\'s roster (as your token\'s sub)' },
